@@ -1,0 +1,653 @@
+"""One training epoch of an MLP 784-256-128-10 (ReLU): nnkit vs hand-written NumPy vs PyTorch.
+
+The three implementations train the same network from the same initial weights on the
+same synthetic data in the same order, with SGD (lr 0.01, momentum 0.9) and separately
+with Adam (lr 1e-3). Runs are interleaved (round 1: every implementation once, round 2:
+again, in a rotated order, ...) so that machine noise hits all of them alike, and the
+table reports the best (minimum) and the median over the rounds.
+
+Rows:
+  nnkit          the loop a user writes: forward, loss, zero_grad, backward(input_grad=False), step
+  nnkit.fit      nnkit.train.fit for one epoch (adds its own shuffle, batch gather and accuracy)
+  handwritten    the same maths in plain float32 NumPy, in place, no dx for the first layer
+  torch          PyTorch on the CPU with as many threads as NumPy's BLAS, torch.optim
+  GEMMs only     just the matrix products of an epoch: the floor for any NumPy implementation
+
+Run:  .venv/bin/python benchmarks/bench_mlp.py [--repeats 5] [--samples 60000] [--quick] [--profile]
+A benchmark reports; it never fails on a missed target (the exit status is 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import math
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import nnkit
+
+SIZES = (784, 256, 128, 10)
+N_CLASSES = SIZES[-1]
+TARGET_VS_TORCH = 1.0
+TARGET_VS_HAND = 1.15
+NOISY = 1.2  # a row whose median exceeds its best by this factor was disturbed by other work
+LOSS_RTOL = 1e-2  # float32 trajectories of 469 steps drift apart a little; 1% still catches different work
+
+Weights = list[np.ndarray]  # [W1, b1, W2, b2, W3, b3], PyTorch's layout: W (out, in)
+StepFn = Callable[[Any, Any], float]
+
+
+# --------------------------------------------------------------------------- data, work, machine
+
+
+def make_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ten Gaussian class centres in 784 dimensions plus unit noise. X (n, 784) float32, y (n,) int64."""
+    gen = np.random.default_rng(seed)
+    centres = (0.1 * gen.standard_normal((N_CLASSES, SIZES[0]))).astype(np.float32)
+    y = gen.integers(0, N_CLASSES, n).astype(np.int64)
+    X = gen.standard_normal((n, SIZES[0]), dtype=np.float32)
+    X += centres[y]
+    return X, y
+
+
+def initial_weights(seed: int) -> Weights:
+    """PyTorch's default initialization, drawn by nnkit.Linear from a seeded generator."""
+    gen = np.random.default_rng(seed)
+    weights: Weights = []
+    for n_in, n_out in itertools.pairwise(SIZES):
+        layer = nnkit.Linear(n_in, n_out, rng=gen, dtype=np.float32)
+        weights += [layer.weight.data.copy(), layer.bias.data.copy()]
+    return weights
+
+
+def epoch_flops(n: int) -> float:
+    """Matrix-product FLOPs of one epoch: forward 2N·Σ in·out, backward twice that minus the first layer's dx."""
+    macs = sum(a * b for a, b in itertools.pairwise(SIZES))
+    return 2.0 * n * macs * 3 - 2.0 * n * SIZES[0] * SIZES[1]
+
+
+def blas_threads() -> tuple[int, str]:
+    """The number of threads NumPy's BLAS uses, and how it was found."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        counts = [d["num_threads"] for d in threadpool_info() if d.get("user_api") == "blas"]
+        if counts:
+            return max(counts), "threadpoolctl"
+    except ImportError:
+        pass
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var]), var
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)), "CPU affinity (no threadpoolctl)"
+    return os.cpu_count() or 1, "os.cpu_count() (no threadpoolctl)"
+
+
+def best_time(fn: Callable[[], object], repeats: int, inner: int = 1) -> float:
+    """The best of ``repeats`` timings of ``inner`` calls, in seconds per call."""
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        best = min(best, (time.perf_counter() - start) / inner)
+    return best
+
+
+def sgemm_peak(size: int, repeats: int) -> float:
+    """GFLOP/s of a square float32 matmul (best of ``repeats``): the machine's practical peak."""
+    gen = np.random.default_rng(0)
+    a, b = gen.standard_normal((2, size, size), dtype=np.float32)
+    out = np.empty((size, size), dtype=np.float32)
+    np.matmul(a, b, out=out)
+    return 2.0 * size**3 / best_time(lambda: np.matmul(a, b, out=out), repeats) / 1e9
+
+
+def gemm_epoch(n: int, batch_size: int) -> Callable[[], None]:
+    """A function that runs just the matrix products of one epoch (preallocated outputs, the MLP's shapes)."""
+    gen = np.random.default_rng(0)
+    n_full, last = divmod(n, batch_size)
+
+    def one_step_gemms(b: int) -> Callable[[], None]:
+        xs = [gen.standard_normal((b, k), dtype=np.float32) for k in SIZES]  # activations
+        dys = [gen.standard_normal((b, k), dtype=np.float32) for k in SIZES]  # their gradients
+        ws = [
+            gen.standard_normal((o, i), dtype=np.float32) / np.float32(math.sqrt(i))
+            for i, o in itertools.pairwise(SIZES)
+        ]
+        dws = [np.empty_like(w) for w in ws]
+
+        def run() -> None:
+            for i, w in enumerate(ws):  # forward: x_{i+1} = x_i W_iᵀ
+                np.matmul(xs[i], w.T, out=xs[i + 1])
+            for i in range(len(ws) - 1, -1, -1):  # backward: dW_i = dy_{i+1}ᵀ x_i; dy_i = dy_{i+1} W_i, i > 0
+                np.matmul(dys[i + 1].T, xs[i], out=dws[i])
+                if i > 0:
+                    np.matmul(dys[i + 1], ws[i], out=dys[i])
+
+        return run
+
+    full, rest = one_step_gemms(batch_size), one_step_gemms(last) if last else None
+
+    def epoch() -> None:
+        for _ in range(n_full):
+            full()
+        if rest is not None:
+            rest()
+
+    return epoch
+
+
+# --------------------------------------------------------------------------- the three implementations
+
+
+@dataclass
+class Trainer:
+    """One implementation, freshly initialized: ``step(xb, yb) -> loss`` and ``weights()`` to read it back."""
+
+    step: StepFn
+    weights: Callable[[], Weights]
+    phases: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+
+def nnkit_model(init: Weights) -> nnkit.Sequential:
+    layers: list[nnkit.Module] = []
+    for n_in, n_out in itertools.pairwise(SIZES):
+        layers += [nnkit.Linear(n_in, n_out, rng=0, dtype=np.float32), nnkit.ReLU()]
+    model = nnkit.Sequential(*layers[:-1])
+    model.load_state_dict(dict(zip((name for name, _ in model.named_parameters()), init)))
+    return model
+
+
+def nnkit_optimizer(model: nnkit.Module, name: str) -> nnkit.optim.Optimizer:
+    if name == "SGD":
+        return nnkit.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return nnkit.optim.Adam(model.parameters(), lr=1e-3)
+
+
+def make_nnkit(init: Weights, opt_name: str) -> Trainer:
+    model = nnkit_model(init)
+    loss_fn = nnkit.CrossEntropyLoss()
+    opt = nnkit_optimizer(model, opt_name)
+
+    def step(xb: np.ndarray, yb: np.ndarray) -> float:
+        logits = model(xb)
+        loss = loss_fn(logits, yb)
+        opt.zero_grad()
+        model.backward(loss_fn.backward(), input_grad=False)
+        opt.step()
+        return loss
+
+    phases = {
+        "forward": model,
+        "loss": loss_fn,
+        "zero_grad": opt.zero_grad,
+        "backward": lambda: model.backward(loss_fn.backward(), input_grad=False),
+        "step": opt.step,
+    }
+    return Trainer(step, lambda: [p.data for p in model.parameters()], phases)
+
+
+class Handwritten:
+    """The same maths as nnkit in plain float32 NumPy: gradients written in place, no dx for layer 1.
+
+    Forward: h1 = relu(x W1ᵀ + b1), h2 = relu(h1 W2ᵀ + b2), z = h2 W3ᵀ + b3.
+    Loss: L = -(1/N) Σ log softmax(z)[t];  dz = (softmax(z) - onehot(t)) / N.
+    Backward: dW3 = dzᵀ h2, dh2 = dz W3 ⊙ [h2 > 0], dW2 = dh2ᵀ h1, dh1 = dh2 W2 ⊙ [h1 > 0], dW1 = dh1ᵀ x.
+    """
+
+    def __init__(self, init: Weights, opt_name: str) -> None:
+        self.params = [w.copy() for w in init]
+        self.grads = [np.zeros_like(w) for w in init]
+        self.scratch = [np.zeros_like(w) for w in init]
+        self.opt_name = opt_name
+        self.t = 0
+        self.m = [np.zeros_like(w) for w in init]  # SGD: momentum buffer; Adam: first moment
+        self.v = [np.zeros_like(w) for w in init] if opt_name == "Adam" else []
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        W1, b1, W2, b2, W3, b3 = self.params
+        self.x = x
+        self.h1 = h1 = x @ W1.T
+        h1 += b1
+        np.maximum(h1, 0, out=h1)
+        self.h2 = h2 = h1 @ W2.T
+        h2 += b2
+        np.maximum(h2, 0, out=h2)
+        z = h2 @ W3.T
+        z += b3
+        return z
+
+    def loss(self, z: np.ndarray, t: np.ndarray) -> float:
+        n = len(t)
+        rows = np.arange(n)
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        s = p.sum(axis=1, keepdims=True)
+        loss = float(np.log(s).mean() - z[rows, t].mean())
+        p /= s
+        p[rows, t] -= 1
+        p *= np.float32(1 / n)
+        self.dz = p
+        return loss
+
+    def backward(self) -> None:
+        dz, h1, h2 = self.dz, self.h1, self.h2
+        _, _, W2, _, W3, _ = self.params
+        dW1, db1, dW2, db2, dW3, db3 = self.grads
+        np.matmul(dz.T, h2, out=dW3)
+        dz.sum(axis=0, out=db3)
+        dh2 = dz @ W3
+        dh2 *= h2 > 0
+        np.matmul(dh2.T, h1, out=dW2)
+        dh2.sum(axis=0, out=db2)
+        dh1 = dh2 @ W2
+        dh1 *= h1 > 0
+        np.matmul(dh1.T, self.x, out=dW1)
+        dh1.sum(axis=0, out=db1)
+
+    def update(self) -> None:
+        self.t += 1
+        if self.opt_name == "SGD":  # torch.optim.SGD: b = g at step 1, then b = μb + g; θ -= γb
+            for p, g, b, tmp in zip(self.params, self.grads, self.m, self.scratch):
+                if self.t == 1:
+                    b[...] = g
+                else:
+                    b *= np.float32(0.9)
+                    b += g
+                np.multiply(b, np.float32(0.01), out=tmp)
+                p -= tmp
+            return
+        beta1, beta2, lr, eps = 0.9, 0.999, 1e-3, 1e-8  # torch.optim.Adam, arranged as PyTorch computes it
+        bc1, bc2 = 1 - beta1**self.t, 1 - beta2**self.t
+        for p, g, m, v, tmp in zip(self.params, self.grads, self.m, self.v, self.scratch):
+            m *= np.float32(beta1)
+            np.multiply(g, np.float32(1 - beta1), out=tmp)
+            m += tmp
+            v *= np.float32(beta2)
+            np.multiply(g, g, out=tmp)
+            tmp *= np.float32(1 - beta2)
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp /= np.float32(math.sqrt(bc2))
+            tmp += np.float32(eps)
+            np.divide(m, tmp, out=tmp)
+            tmp *= np.float32(lr / bc1)
+            p -= tmp
+
+    def step(self, x: np.ndarray, t: np.ndarray) -> float:
+        loss = self.loss(self.forward(x), t)
+        self.backward()
+        self.update()
+        return loss
+
+
+def make_handwritten(init: Weights, opt_name: str) -> Trainer:
+    hw = Handwritten(init, opt_name)
+    phases = {
+        "forward": hw.forward,
+        "loss": hw.loss,
+        "zero_grad": lambda: None,
+        "backward": hw.backward,
+        "step": hw.update,
+    }
+    return Trainer(hw.step, lambda: hw.params, phases)
+
+
+def optional_torch() -> Any:
+    """The ``torch`` module, or None when PyTorch is not installed (its rows are then skipped)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def make_torch(init: Weights, opt_name: str) -> Trainer:
+    import torch
+
+    layers: list[Any] = []
+    for n_in, n_out in itertools.pairwise(SIZES):
+        layers += [torch.nn.Linear(n_in, n_out), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), init):
+            p.copy_(torch.from_numpy(w))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    if opt_name == "SGD":
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(xb: Any, yb: Any) -> float:
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return Trainer(step, lambda: [p.detach().numpy().copy() for p in model.parameters()])
+
+
+def run_epoch(step: StepFn, X: Any, y: Any, batch_size: int, max_steps: int | None = None) -> float:
+    """Walk (X, y) once in order, in contiguous mini-batches; return the last mini-batch's loss."""
+    loss = math.nan
+    for i, start in enumerate(range(0, len(X), batch_size)):
+        if max_steps is not None and i >= max_steps:
+            break
+        loss = step(X[start : start + batch_size], y[start : start + batch_size])
+    return loss
+
+
+def eval_loss(weights: Weights, X: np.ndarray, y: np.ndarray) -> float:
+    """Cross-entropy of the network with ``weights`` on (X, y), in float64."""
+    h = X.astype(np.float64)
+    for i in range(0, len(weights), 2):
+        h = h @ weights[i].T.astype(np.float64) + weights[i + 1]
+        if i + 2 < len(weights):
+            np.maximum(h, 0, out=h)
+    h -= h.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(h).sum(axis=1)) - h[np.arange(len(y)), y]))
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+@dataclass
+class Row:
+    optimizer: str
+    name: str
+    times: list[float] = field(default_factory=list)
+    final_loss: float = math.nan  # on a fixed evaluation subset, from the final weights
+    last_step_loss: float = math.nan
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times) if self.times else math.nan
+
+    @property
+    def best(self) -> float:
+        return min(self.times) if self.times else math.nan
+
+
+def transient_bytes(step: StepFn, X: np.ndarray, y: np.ndarray, batch_size: int, steps: int) -> tuple[int, int]:
+    """Peak bytes that one step allocates on top of what it holds before (max over ``steps``), and
+    the bytes allocated during the traced steps and still alive after them: what a step keeps for
+    the next one (cached activations). tracemalloc does not see blocks freed that it never saw
+    allocated, so this is not a leak unless it grows with ``steps``."""
+    run_epoch(step, X, y, batch_size, max_steps=3)  # optimizer state and caches exist from here on
+    tracemalloc.start()
+    try:
+        start_held = tracemalloc.get_traced_memory()[0]
+        peak = 0
+        for i in range(steps):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            sl = slice(i * batch_size, (i + 1) * batch_size)
+            step(X[sl], y[sl])
+            peak = max(peak, tracemalloc.get_traced_memory()[1] - before)
+        growth = tracemalloc.get_traced_memory()[0] - start_held
+    finally:
+        tracemalloc.stop()
+    return peak, growth
+
+
+def phase_breakdown(
+    makers: dict[str, Callable[[Weights, str], Trainer]],
+    init: Weights,
+    opt_name: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    steps: int,
+) -> dict[str, dict[str, float]]:
+    """Median milliseconds per step of each phase (forward, loss, zero_grad, backward, step) for each
+    implementation, the implementations taking turns step by step so that noise hits them alike."""
+    trainers = {name: make(init, opt_name) for name, make in makers.items()}
+    keys = ("forward", "loss", "zero_grad", "backward", "step")
+    samples: dict[str, dict[str, list[float]]] = {name: {k: [] for k in keys} for name in makers}
+    n_batches = len(X) // batch_size
+    for i in range(steps):
+        sl = slice((i % n_batches) * batch_size, (i % n_batches + 1) * batch_size)
+        for name, trainer in trainers.items():
+            ph = trainer.phases
+            t0 = time.perf_counter()
+            z = ph["forward"](X[sl])
+            t1 = time.perf_counter()
+            ph["loss"](z, y[sl])
+            t2 = time.perf_counter()
+            ph["zero_grad"]()
+            t3 = time.perf_counter()
+            ph["backward"]()
+            t4 = time.perf_counter()
+            ph["step"]()
+            t5 = time.perf_counter()
+            for key, dt in zip(keys, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                samples[name][key].append(dt)
+    return {name: {k: 1e3 * statistics.median(v) for k, v in per.items()} for name, per in samples.items()}
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 5; 1 with --quick)")
+    parser.add_argument("--samples", type=int, default=None, help="training samples (default 60000; 1024 with --quick)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="a smoke test: few samples, one round, short warm-up")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
+    parser.add_argument("--profile", action="store_true", help="also print a per-phase timing of nnkit vs handwritten")
+    args = parser.parse_args(argv)
+    if args.samples is None:
+        args.samples = 1024 if args.quick else 60_000
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 5
+    if args.samples < 1 or args.repeats < 1 or args.batch_size < 1:
+        parser.error("--samples, --repeats and --batch-size must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark, print the report and return the results (for tests and scripts)."""
+    args = parse_args(argv)
+    n, bs = args.samples, args.batch_size
+    n_steps = math.ceil(n / bs)
+    threads, thread_source = blas_threads()
+    torch = None if args.no_torch else optional_torch()
+    use_torch = torch is not None
+    if use_torch:
+        torch.set_num_threads(threads)
+
+    X, y = make_data(n, args.seed)
+    order = np.random.default_rng(args.seed + 1).permutation(n)  # what fit(rng=seed + 1) draws, too
+    Xp, yp = X[order], y[order]  # permuted once, outside the timing: batches are contiguous slices
+    init = initial_weights(args.seed + 2)
+    X_eval, y_eval = Xp[: min(n, 10_000)], yp[: min(n, 10_000)]
+
+    makers: dict[str, Callable[[Weights, str], Trainer]] = {"nnkit": make_nnkit, "handwritten": make_handwritten}
+    data: dict[str, tuple[Any, Any]] = {"nnkit": (Xp, yp), "handwritten": (Xp, yp)}
+    if use_torch:
+        makers["torch"] = make_torch
+        data["torch"] = (torch.from_numpy(Xp), torch.from_numpy(yp))
+    has_fit = hasattr(nnkit, "train") and hasattr(nnkit.train, "fit")
+    names = ["nnkit", *(["nnkit.fit"] if has_fit else []), "handwritten", *(["torch"] if use_torch else [])]
+    optimizers = ("SGD", "Adam")
+    rows = {(o, name): Row(o, name) for o in optimizers for name in names}
+
+    def timed_epoch(o: str, name: str) -> tuple[float, float, Weights]:
+        gc.collect()
+        if name == "nnkit.fit":
+            model = nnkit_model(init)
+            opt = nnkit_optimizer(model, o)
+            start = time.perf_counter()
+            hist = nnkit.train.fit(
+                model, nnkit.CrossEntropyLoss(), opt, (X, y), epochs=1, batch_size=bs, rng=args.seed + 1, progress=False
+            )
+            elapsed = time.perf_counter() - start
+            return elapsed, hist.step_losses[-1], [p.data for p in model.parameters()]
+        trainer = makers[name](init, o)
+        start = time.perf_counter()
+        last = run_epoch(trainer.step, *data[name], bs)
+        elapsed = time.perf_counter() - start
+        return elapsed, last, trainer.weights()
+
+    # machine
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    peaks: list[float] = []
+    floor_epoch = gemm_epoch(n, bs)
+    floor_row = Row("", "GEMMs only (floor)")
+    flops = epoch_flops(n)
+
+    # warm-up: a few steps of everything (BLAS and torch thread pools, caches, first-call costs)
+    for o in optimizers:
+        for name, make in makers.items():
+            run_epoch(make(init, o).step, *data[name], bs, max_steps=5 if args.quick else 30)
+
+    # timed rounds, interleaved, the order rotated every round; the machine's numbers are measured in each round
+    for r in range(args.repeats):
+        peaks.append(sgemm_peak(1024, 3 if args.quick else 5))
+        floor_row.times.append(best_time(floor_epoch, 1))
+        for o in optimizers:
+            k = r % len(names)
+            for name in names[k:] + names[:k]:
+                elapsed, last, weights = timed_epoch(o, name)
+                row = rows[o, name]
+                row.times.append(elapsed)
+                row.last_step_loss = last
+                row.final_loss = eval_loss(weights, X_eval, y_eval)
+
+    peak = max(peaks)
+
+    # allocations per step (tracemalloc sees NumPy's buffers, not PyTorch's)
+    alloc_steps = min(10, max(1, n // bs - 3))
+    allocs = {
+        (o, name): transient_bytes(makers[name](init, o).step, Xp, yp, bs, alloc_steps)
+        for o in optimizers
+        for name in ("nnkit", "handwritten")
+    }
+
+    # report
+    print(
+        f"nnkit benchmark: MLP {'-'.join(map(str, SIZES))} (ReLU), one epoch of {n} samples, "
+        f"batch {bs} ({n_steps} steps), float32"
+    )
+    torch_text = f"PyTorch {torch.__version__} with {torch.get_num_threads()} threads" if use_torch else "no PyTorch"
+    print(f"NumPy {np.__version__} (BLAS threads: {threads}, from {thread_source}); {torch_text}")
+    print(f"sgemm peak: {peak:.1f} GFLOP/s (float32 1024² matmul, best over the rounds)")
+    print(
+        f"work: {flops / 1e9:.2f} GFLOP per epoch in matrix products "
+        "(forward 2N·Σ in·out, backward twice that minus layer 1's dx)"
+    )
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    print(
+        f"time: best (median) seconds per epoch over {args.repeats} interleaved round(s) after a warm-up; ratios and "
+        f"GFLOP/s use the best. 1-min load average {load_before:.2f} before, {load_after:.2f} after"
+    )
+    print()
+    header = (
+        f"{'opt':<5} {'implementation':<20} {'s/epoch':>8} {'(median)':>9} {'ms/step':>8} {'GFLOP/s':>8} "
+        f"{'%peak':>6} {'×torch':>7} {'×hand':>6} {'final loss':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    noisy = []
+    for o in optimizers:
+        hand = rows[o, "handwritten"].best
+        ref = rows[o, "torch"].best if use_torch else math.nan
+        for row in [floor_row] + [rows[o, name] for name in names]:
+            best, med = row.best, row.median
+            gflops = flops / best / 1e9
+            is_floor = row is floor_row
+            vs_torch = f"{best / ref:.2f}" if use_torch and not is_floor else "-"
+            vs_hand = "-" if is_floor else f"{best / hand:.2f}"
+            loss_text = "" if is_floor else f"{row.final_loss:.5f}"
+            print(
+                f"{o:<5} {row.name:<20} {best:8.3f} {med:9.3f} {1e3 * best / n_steps:8.2f} {gflops:8.1f} "
+                f"{100 * gflops / peak:5.0f}% {vs_torch:>7} {vs_hand:>6} {loss_text:>11}"
+            )
+            if med > NOISY * best and not (is_floor and o != optimizers[0]):
+                noisy.append(row.name if is_floor else f"{o} {row.name}")
+        print()
+    if noisy:
+        print(
+            f"noisy: median > {NOISY:.1f}× best for {', '.join(noisy)}: other work was running. "
+            "Rerun on an idle machine, with more --repeats, before trusting small differences."
+        )
+        print()
+
+    results: dict[str, Any] = {
+        "rows": rows,
+        "floor": floor_row,
+        "peak_gflops": peak,
+        "flops": flops,
+        "targets": [],
+        "allocations": allocs,
+        "noisy": noisy,
+    }
+    print("targets (best epoch times):")
+    for o in optimizers:
+        t_nnkit = rows[o, "nnkit"].best
+        checks = [("handwritten", TARGET_VS_HAND)] + ([("torch", TARGET_VS_TORCH)] if use_torch else [])
+        for other, limit in checks:
+            ratio = t_nnkit / rows[o, other].best
+            ok = ratio <= limit
+            results["targets"].append((o, other, ratio, limit, ok))
+            print(f"  {o:<5} nnkit / {other:<12} {ratio:5.2f} <= {limit:.2f}   {'PASS' if ok else 'MISS'}")
+    print()
+
+    print(
+        f"same work? loss of the final weights on {len(y_eval)} training samples, relative to nnkit "
+        f"(tolerance {LOSS_RTOL:.0%}):"
+    )
+    all_same = True
+    for o in optimizers:
+        ref_loss = rows[o, "nnkit"].final_loss
+        parts = []
+        for name in names[1:]:
+            rel = abs(rows[o, name].final_loss - ref_loss) / abs(ref_loss)
+            all_same &= rel <= LOSS_RTOL
+            parts.append(f"{name} {rel:.1e}")
+        print(f"  {o:<5} nnkit {ref_loss:.5f}; " + ", ".join(parts))
+    results["same_loss"] = all_same
+    print(f"  {'PASS' if all_same else 'MISS: the implementations do not compute the same thing'}")
+    print()
+
+    print(f"allocations per step (tracemalloc, max over {alloc_steps} steps, after the optimizer state exists):")
+    for o in optimizers:
+        (pk_n, gr_n), (pk_h, gr_h) = allocs[o, "nnkit"], allocs[o, "handwritten"]
+        print(
+            f"  {o:<5} transient peak: nnkit {pk_n / 1024:7.0f} KiB, handwritten {pk_h / 1024:7.0f} KiB "
+            f"({pk_n / max(pk_h, 1):.2f}×); kept between steps (cached activations): nnkit {gr_n / 1024:.0f} "
+            f"KiB, handwritten {gr_h / 1024:.0f} KiB"
+        )
+
+    if args.profile:
+        print()
+        print("per-phase time, median ms per step (SGD, 300 steps, taking turns; handwritten has no zero_grad):")
+        phases = phase_breakdown({k: makers[k] for k in ("nnkit", "handwritten")}, init, "SGD", Xp, yp, bs, 300)
+        print(f"  {'phase':<10} {'nnkit':>8} {'hand':>8} {'diff':>8}")
+        for key in phases["nnkit"]:
+            a, b = phases["nnkit"][key], phases["handwritten"][key]
+            print(f"  {key:<10} {a:8.3f} {b:8.3f} {a - b:+8.3f}")
+        a, b = sum(phases["nnkit"].values()), sum(phases["handwritten"].values())
+        print(f"  {'total':<10} {a:8.3f} {b:8.3f} {a - b:+8.3f}")
+        results["phases"] = phases
+    sys.stdout.flush()
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""nnkit: a small, fast, vectorized NumPy neural-network framework with PyTorch's names.
+
+The companion package of the textbook *How Neural Networks Learn*. Layers, activations,
+losses and the core classes live at the top level; everything else in submodules:
+``nnkit.functional``, ``nnkit.init``, ``nnkit.optim``, ``nnkit.gradcheck``,
+``nnkit.data`` and ``nnkit.train``.
+
+>>> import numpy as np, nnkit
+>>> _ = nnkit.manual_seed(0)
+>>> model = nnkit.Sequential(nnkit.Linear(2, 8), nnkit.Tanh(), nnkit.Linear(8, 2))
+>>> logits = model(np.zeros((5, 2), dtype=np.float32))
+>>> logits.shape, logits.dtype
+((5, 2), dtype('float32'))
+"""
+
+from . import data, functional, gradcheck, init, optim, train
+from ._config import get_default_dtype, manual_seed, set_default_dtype
+from .activations import ELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .layers import Dropout, Flatten, Linear
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .module import Module, Parameter, Sequential
+from .serialization import load, save
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ELU",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
+    "LeakyReLU",
+    "Linear",
+    "MSELoss",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "data",
+    "functional",
+    "get_default_dtype",
+    "gradcheck",
+    "init",
+    "load",
+    "manual_seed",
+    "optim",
+    "save",
+    "set_default_dtype",
+    "train",
+]

@@ -1,0 +1,137 @@
+"""Loss functions: :class:`MSELoss`, :class:`CrossEntropyLoss`, :class:`BCEWithLogitsLoss`.
+
+Calling a loss, ``loss_fn(input, target)``, returns the loss as a Python float.
+``loss_fn.backward()`` then returns ``dL/d input`` (times ``grad_output``, 1 by default),
+with the shape and dtype of ``input``. ``reduction`` is ``'mean'`` or ``'sum'``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from .module import Module
+
+_REDUCTIONS = ("mean", "sum")
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__} expected reduction 'mean' or 'sum', got {reduction!r}")
+        self.reduction = reduction
+        self._grad: np.ndarray | None = None
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+    def __call__(self, input: np.ndarray, target: np.ndarray) -> float:
+        return self.forward(input, target)
+
+    def backward(self, grad_output: float = 1.0, *, input_grad: bool = True) -> np.ndarray:
+        """Return ``dL/d input`` scaled by ``grad_output``."""
+        grad = self._cached(self._grad)
+        return grad if grad_output == 1.0 else grad * grad.dtype.type(grad_output)
+
+    def _as_float(self, input: np.ndarray) -> np.ndarray:
+        x = np.asarray(input)
+        if not np.issubdtype(x.dtype, np.floating):
+            raise ValueError(f"{type(self).__name__} expected a floating-point input, got dtype {x.dtype}")
+        return x
+
+    def _reduce_scale(self, count: int) -> float:
+        return 1.0 / max(count, 1) if self.reduction == "mean" else 1.0
+
+
+class MSELoss(_Loss):
+    """Mean squared error ``L = (1/n) Σ (x - t)^2`` over all ``n`` elements (``'sum'``: no ``1/n``).
+
+    Shapes: ``input`` and ``target`` have the same shape. Backward: ``dx = 2 (x - t) / n``.
+
+    >>> import numpy as np
+    >>> loss_fn = MSELoss()
+    >>> loss_fn(np.array([1.0, 3.0]), np.array([0.0, 0.0]))
+    5.0
+    >>> loss_fn.backward()
+    array([1., 3.])
+    """
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> float:
+        x = self._as_float(input)
+        t = np.asarray(target)
+        if t.shape != x.shape:
+            raise ValueError(f"MSELoss expected target of shape {x.shape} (the input's), got shape {t.shape}")
+        diff = x - t.astype(x.dtype, copy=False)
+        scale = self._reduce_scale(x.size)
+        self._grad = diff * x.dtype.type(2.0 * scale)
+        return float(np.dot(diff.ravel(), diff.ravel()) * scale)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy on logits: ``L = -(1/N) Σ_n log softmax(x_n)[t_n]``.
+
+    Shapes: ``input`` logits ``(N, C)``; ``target`` integer class labels ``(N,)`` in ``[0, C)``.
+    The log-softmax is fused and computed stably (the row maximum is subtracted), so
+    huge logits are fine. Backward: ``dx = (softmax(x) - onehot(t)) / N``.
+
+    >>> import numpy as np
+    >>> loss_fn = CrossEntropyLoss()
+    >>> round(loss_fn(np.zeros((2, 4)), np.array([0, 3])), 6)   # log 4
+    1.386294
+    >>> loss_fn.backward()
+    array([[-0.375,  0.125,  0.125,  0.125],
+           [ 0.125,  0.125,  0.125, -0.375]])
+    """
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> float:
+        x = self._as_float(input)
+        t = np.asarray(target)
+        if x.ndim != 2:
+            raise ValueError(f"CrossEntropyLoss expected logits of shape (N, C), got shape {x.shape}")
+        n, c = x.shape
+        if not (np.issubdtype(t.dtype, np.integer) and t.shape == (n,)):
+            raise ValueError(
+                f"CrossEntropyLoss expected integer class labels of shape ({n},), got dtype {t.dtype} "
+                f"and shape {t.shape}"
+            )
+        if n and (t.min() < 0 or t.max() >= c):
+            bad = t[(t < 0) | (t >= c)][0]
+            raise ValueError(f"CrossEntropyLoss expected class labels in [0, {c}), got label {bad}")
+        logp = F.log_softmax(x, dim=1)
+        rows = np.arange(n)
+        scale = self._reduce_scale(n)
+        grad = np.exp(logp)
+        grad[rows, t] -= 1
+        grad *= x.dtype.type(scale)
+        self._grad = grad
+        return float(-logp[rows, t].sum() * scale)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits, fused with the sigmoid:
+    ``L = (1/n) Σ [max(x, 0) - x t + log(1 + e^-|x|)]`` (equal to ``-t log σ(x) - (1-t) log(1-σ(x))``).
+
+    Shapes: ``input`` logits and ``target`` probabilities in ``[0, 1]`` of the same shape.
+    Backward: ``dx = (σ(x) - t) / n``.
+
+    >>> import numpy as np
+    >>> loss_fn = BCEWithLogitsLoss()
+    >>> round(loss_fn(np.array([0.0]), np.array([1.0])), 6)   # log 2
+    0.693147
+    >>> loss_fn.backward()
+    array([-0.5])
+    """
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> float:
+        x = self._as_float(input)
+        t = np.asarray(target)
+        if t.shape != x.shape:
+            raise ValueError(f"BCEWithLogitsLoss expected target of shape {x.shape} (the input's), got shape {t.shape}")
+        t = t.astype(x.dtype, copy=False)
+        if t.size and (t.min() < 0 or t.max() > 1):
+            raise ValueError("BCEWithLogitsLoss expected targets in [0, 1], got values outside that range")
+        scale = self._reduce_scale(x.size)
+        self._grad = (F.sigmoid(x) - t) * x.dtype.type(scale)
+        per_element = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        return float(per_element.sum() * scale)

@@ -1,0 +1,372 @@
+"""Optimizers and learning-rate schedulers, following ``torch.optim``'s update rules.
+
+Each optimizer updates its parameters in place from their ``.grad``. Notation for one
+parameter ``θ`` at step ``t`` (starting at 1): ``g`` is its gradient, ``γ`` the learning
+rate ``lr``, ``λ`` the weight decay. ``lr`` is an attribute that may be changed between
+steps (the schedulers do exactly that).
+
+>>> import numpy as np, nnkit
+>>> from nnkit import optim
+>>> p = nnkit.Parameter(np.array([1.0, -2.0]))
+>>> opt = optim.SGD([p], lr=0.1)
+>>> p.grad[:] = [1.0, 1.0]
+>>> opt.step(); p.data
+array([ 0.9, -2.1])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from .module import Parameter
+
+
+class Optimizer:
+    """Base class: holds the parameter list, ``lr``, and per-parameter state."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+        self.params: list[Parameter] = list(params)
+        name = type(self).__name__
+        if not self.params:
+            raise ValueError(f"{name} got an empty parameter list")
+        for p in self.params:
+            if not isinstance(p, Parameter):
+                raise TypeError(f"{name} expected Parameters, got {type(p).__name__}")
+        if lr < 0:
+            raise ValueError(f"{name} expected lr >= 0, got {lr}")
+        self.lr = float(lr)
+        self.step_count = 0
+        self.state: dict[int, dict[str, np.ndarray]] = {}
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero."""
+        for p in self.params:
+            p.zero_grad()
+
+    def step(self) -> None:
+        self.step_count += 1
+        for i, p in enumerate(self.params):
+            self._update(i, p)
+
+    def _update(self, i: int, p: Parameter) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _check(name: str, value: float, low: float, high: float = math.inf, high_open: bool = False) -> None:
+        ok = low <= value < high if high_open else low <= value <= high
+        if not ok:
+            bracket = ")" if high_open else "]"
+            raise ValueError(f"expected {name} in [{low}, {high}{bracket}, got {value}")
+
+    def _grad(self, i: int, p: Parameter, weight_decay: float) -> np.ndarray:
+        """``g + λθ`` (L2 weight decay added to the gradient), in a reusable buffer."""
+        if weight_decay == 0:
+            return p.grad
+        buf = self._buffer(i, "decayed_grad", p)
+        np.multiply(p.data, p.data.dtype.type(weight_decay), out=buf)
+        buf += p.grad
+        return buf
+
+    def _buffer(self, i: int, key: str, p: Parameter) -> np.ndarray:
+        state = self.state.setdefault(i, {})
+        if key not in state:
+            state[key] = np.zeros_like(p.data)
+        return state[key]
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("params", "state", "step_count"))
+        return f"{type(self).__name__}({opts})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, as ``torch.optim.SGD``.
+
+    ``g ← g + λθ``; with momentum ``μ``: ``b ← g`` at ``t = 1``, else ``b ← μ b + (1 - τ) g``
+    (``τ`` = dampening); then ``g ← g + μ b`` if Nesterov, else ``g ← b``. Finally ``θ ← θ - γ g``.
+
+    PyTorch's momentum buffer holds the gradient sum, not the velocity of the textbook
+    form ``v ← μ v + γ g; θ ← θ - v``; with a constant ``γ`` they give the same steps.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self._check("momentum", momentum, 0.0)
+        self._check("weight_decay", weight_decay, 0.0)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD with nesterov=True requires momentum > 0 and dampening = 0")
+        self.momentum, self.dampening = float(momentum), float(dampening)
+        self.weight_decay, self.nesterov = float(weight_decay), bool(nesterov)
+
+    def _update(self, i: int, p: Parameter) -> None:
+        g = self._grad(i, p, self.weight_decay)
+        dt = p.data.dtype.type
+        if self.momentum != 0:
+            first = "momentum_buffer" not in self.state.get(i, {})
+            b = self._buffer(i, "momentum_buffer", p)
+            if first:
+                b[...] = g
+            else:
+                b *= dt(self.momentum)
+                b += g if self.dampening == 0 else dt(1 - self.dampening) * g
+            if self.nesterov:
+                step = self._buffer(i, "scratch", p)
+                np.multiply(b, dt(self.momentum), out=step)
+                step += g
+                g = step
+            else:
+                g = b
+        step = self._buffer(i, "scratch", p)
+        np.multiply(g, dt(self.lr), out=step)
+        p.data -= step
+
+
+class Adagrad(Optimizer):
+    """AdaGrad, as ``torch.optim.Adagrad`` (no lr decay, zero initial accumulator).
+
+    ``g ← g + λθ``; ``s ← s + g²``; ``θ ← θ - γ g / (√s + ε)``. Each coordinate's step
+    shrinks as its squared gradients add up.
+    """
+
+    def __init__(
+        self, params: Iterable[Parameter], lr: float = 1e-2, eps: float = 1e-10, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(params, lr)
+        self._check("eps", eps, 0.0)
+        self._check("weight_decay", weight_decay, 0.0)
+        self.eps, self.weight_decay = float(eps), float(weight_decay)
+
+    def _update(self, i: int, p: Parameter) -> None:
+        g = self._grad(i, p, self.weight_decay)
+        dt = p.data.dtype.type
+        s = self._buffer(i, "sum", p)
+        tmp = self._buffer(i, "scratch", p)
+        np.multiply(g, g, out=tmp)
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += dt(self.eps)
+        np.divide(g, tmp, out=tmp)
+        tmp *= dt(self.lr)
+        p.data -= tmp
+
+
+class RMSprop(Optimizer):
+    """RMSProp, as ``torch.optim.RMSprop`` (not centered).
+
+    ``g ← g + λθ``; ``v ← α v + (1 - α) g²``; without momentum ``θ ← θ - γ g / (√v + ε)``;
+    with momentum ``μ``: ``b ← μ b + g / (√v + ε)``; ``θ ← θ - γ b``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self._check("alpha", alpha, 0.0, 1.0)
+        self._check("eps", eps, 0.0)
+        self._check("weight_decay", weight_decay, 0.0)
+        self._check("momentum", momentum, 0.0)
+        self.alpha, self.eps = float(alpha), float(eps)
+        self.weight_decay, self.momentum = float(weight_decay), float(momentum)
+
+    def _update(self, i: int, p: Parameter) -> None:
+        g = self._grad(i, p, self.weight_decay)
+        dt = p.data.dtype.type
+        v = self._buffer(i, "square_avg", p)
+        tmp = self._buffer(i, "scratch", p)
+        v *= dt(self.alpha)
+        np.multiply(g, g, out=tmp)
+        tmp *= dt(1 - self.alpha)
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += dt(self.eps)
+        np.divide(g, tmp, out=tmp)
+        if self.momentum > 0:
+            b = self._buffer(i, "momentum_buffer", p)
+            b *= dt(self.momentum)
+            b += tmp
+            np.multiply(b, dt(self.lr), out=tmp)
+        else:
+            tmp *= dt(self.lr)
+        p.data -= tmp
+
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam``: momentum plus RMSProp, with bias correction.
+
+    ``g ← g + λθ``; ``m ← β₁ m + (1 - β₁) g``; ``v ← β₂ v + (1 - β₂) g²``;
+    ``m̂ = m / (1 - β₁ᵗ)``; ``v̂ = v / (1 - β₂ᵗ)``; ``θ ← θ - γ m̂ / (√v̂ + ε)``.
+    Weight decay here is L2 added to the gradient; see :class:`AdamW` for decoupled decay.
+    """
+
+    decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self._check("betas[0]", betas[0], 0.0, 1.0, high_open=True)
+        self._check("betas[1]", betas[1], 0.0, 1.0, high_open=True)
+        self._check("eps", eps, 0.0)
+        self._check("weight_decay", weight_decay, 0.0)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps, self.weight_decay = float(eps), float(weight_decay)
+
+    def _update(self, i: int, p: Parameter) -> None:
+        dt = p.data.dtype.type
+        if self.decoupled:
+            if self.weight_decay != 0:
+                p.data *= dt(1 - self.lr * self.weight_decay)
+            g = p.grad
+        else:
+            g = self._grad(i, p, self.weight_decay)
+        beta1, beta2 = self.betas
+        t = self.step_count
+        m = self._buffer(i, "exp_avg", p)
+        v = self._buffer(i, "exp_avg_sq", p)
+        tmp = self._buffer(i, "scratch", p)
+        m *= dt(beta1)
+        np.multiply(g, dt(1 - beta1), out=tmp)
+        m += tmp
+        v *= dt(beta2)
+        np.multiply(g, g, out=tmp)
+        tmp *= dt(1 - beta2)
+        v += tmp
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
+        # θ ← θ - (γ / bc1) m / (√v / √bc2 + ε): the same rule, arranged as PyTorch computes it
+        np.sqrt(v, out=tmp)
+        tmp /= dt(math.sqrt(bias_correction2))
+        tmp += dt(self.eps)
+        np.divide(m, tmp, out=tmp)
+        tmp *= dt(self.lr / bias_correction1)
+        p.data -= tmp
+
+
+class AdamW(Adam):
+    """AdamW, as ``torch.optim.AdamW``: Adam with *decoupled* weight decay.
+
+    ``θ ← θ - γλθ`` first, then the Adam step on the plain gradient:
+    ``m ← β₁ m + (1 - β₁) g``; ``v ← β₂ v + (1 - β₂) g²``; ``θ ← θ - γ m̂ / (√v̂ + ε)``.
+    Unlike L2 in :class:`Adam`, the decay is not rescaled by ``√v̂``.
+    """
+
+    decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+# --- learning-rate schedulers ----------------------------------------------------------
+
+
+class LRScheduler:
+    """Base class. Construction records ``base_lr = optimizer.lr``; each ``step()`` advances
+    ``last_epoch`` by one and sets ``optimizer.lr`` to the new value, computed with the same
+    recursive formulas as ``torch.optim.lr_scheduler``.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__} expected an nnkit Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.last_epoch = 0
+        self._last_lr = optimizer.lr
+
+    def get_last_lr(self) -> float:
+        """The learning rate set by the latest ``step()`` (or at construction)."""
+        return self._last_lr
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        self.optimizer.lr = self._next_lr(self.optimizer.lr)
+        self._last_lr = self.optimizer.lr
+
+    def _next_lr(self, lr: float) -> float:
+        raise NotImplementedError
+
+
+class StepLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every ``step_size`` steps:
+    ``lr_t = base_lr * gamma^(t // step_size)``.
+
+    >>> import numpy as np, nnkit
+    >>> opt = SGD([nnkit.Parameter(np.zeros(1))], lr=1.0)
+    >>> sched = StepLR(opt, step_size=2, gamma=0.5)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     sched.step(); lrs.append(opt.lr)
+    >>> lrs
+    [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        if step_size < 1:
+            raise ValueError(f"StepLR expected step_size >= 1, got {step_size}")
+        super().__init__(optimizer)
+        self.step_size, self.gamma = int(step_size), float(gamma)
+
+    def _next_lr(self, lr: float) -> float:
+        return lr * self.gamma if self.last_epoch % self.step_size == 0 else lr
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the learning rate by ``gamma`` every step: ``lr_t = base_lr * gamma^t``."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        super().__init__(optimizer)
+        self.gamma = float(gamma)
+
+    def _next_lr(self, lr: float) -> float:
+        return lr * self.gamma
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing from ``base_lr`` to ``eta_min`` over ``T_max`` steps:
+    ``lr_t = eta_min + (base_lr - eta_min) (1 + cos(π t / T_max)) / 2``.
+
+    After ``T_max`` it climbs back, as PyTorch's does (period ``2 T_max``). The update is
+    computed recursively from the current ``lr``, exactly as in PyTorch.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        if T_max < 1:
+            raise ValueError(f"CosineAnnealingLR expected T_max >= 1, got {T_max}")
+        super().__init__(optimizer)
+        self.T_max, self.eta_min = int(T_max), float(eta_min)
+
+    def _next_lr(self, lr: float) -> float:
+        t, T = self.last_epoch, self.T_max
+        if (t - 1 - T) % (2 * T) == 0:
+            return lr + (self.base_lr - self.eta_min) * (1 - math.cos(math.pi / T)) / 2
+        return (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (lr - self.eta_min) + (
+            self.eta_min
+        )

@@ -1,0 +1,283 @@
+"""The training loop: :func:`fit`, :class:`History`, callbacks and :class:`EarlyStopping`.
+
+``fit`` runs, for each mini-batch: forward, loss, ``optimizer.zero_grad()``, backward,
+``optimizer.step()``. When the loss becomes NaN or infinite it stops, records where in
+the :class:`History`, and emits one warning; overflow warnings from NumPy are
+silenced while it trains, so a learning rate that is far too large ends cleanly.
+
+>>> import numpy as np, nnkit
+>>> from nnkit import data, optim, train
+>>> X, y = data.make_blobs(200, centers=2, rng=0)
+>>> model = nnkit.Sequential(nnkit.Linear(2, 8, rng=0), nnkit.ReLU(), nnkit.Linear(8, 2, rng=1))
+>>> hist = train.fit(model, nnkit.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+...                  (X, y), epochs=5, batch_size=32, rng=0, progress=False)
+>>> len(hist.history["loss"]), hist.history["accuracy"][-1] > 0.9
+(5, True)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ._config import RngLike, as_rng
+from .data import batches
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss
+from .module import Module
+from .optim import Optimizer
+
+Data = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class History:
+    """What :func:`fit` recorded.
+
+    ``history`` maps ``"loss"``, ``"accuracy"`` (classification losses only), and with
+    validation data ``"val_loss"`` and ``"val_accuracy"`` to per-epoch lists. The training
+    values are averages over the epoch's mini-batches. ``step_losses`` has one entry per
+    mini-batch. ``diverged`` is True when a loss became NaN or infinite; ``diverged_step``
+    (counting mini-batches from 1) and ``diverged_epoch`` say where.
+    """
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    step_losses: list[float] = field(default_factory=list)
+    epochs_run: int = 0
+    diverged: bool = False
+    diverged_step: int | None = None
+    diverged_epoch: int | None = None
+    stopped_early: bool = False
+    best_epoch: int | None = None
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
+        state = " diverged" if self.diverged else (" stopped early" if self.stopped_early else "")
+        return f"History(epochs_run={self.epochs_run}{state}, last={last})"
+
+
+class Callback:
+    """Hooks that :func:`fit` calls. Override what you need.
+
+    ``on_epoch_end(epoch, logs)`` gets the epoch number (from 0) and that epoch's values
+    (``logs["loss"]``, ``logs["val_loss"]``, ...); return ``True`` to stop training.
+    A plain function ``f(epoch, logs)`` in ``callbacks`` is used as ``on_epoch_end``.
+    """
+
+    def on_train_begin(self, model: Module, history: History) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Called after each epoch; return True to stop."""
+        return None
+
+    def on_train_end(self, history: History) -> None:
+        """Called once at the end, also after divergence or an early stop."""
+
+
+class _EpochFunction(Protocol):
+    def __call__(self, epoch: int, logs: dict[str, float]) -> bool | None: ...
+
+
+class _FunctionCallback(Callback):
+    def __init__(self, fn: _EpochFunction) -> None:
+        self.fn = fn
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        return self.fn(epoch, logs)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    Losses are minimized and accuracies maximized. With ``restore_best=True`` the model's
+    parameters are set back to those of the best epoch when training ends.
+    ``best_epoch``, ``best`` and ``stopped_epoch`` record what happened.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, restore_best: bool = True):
+        if patience < 0:
+            raise ValueError(f"EarlyStopping expected patience >= 0, got {patience}")
+        if min_delta < 0:
+            raise ValueError(f"EarlyStopping expected min_delta >= 0, got {min_delta}")
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.restore_best = restore_best
+        self.maximize = "acc" in monitor
+
+    def on_train_begin(self, model: Module, history: History) -> None:
+        self.model, self.history = model, history
+        self.best = -math.inf if self.maximize else math.inf
+        self.best_epoch: int | None = None
+        self.best_state: dict[str, np.ndarray] | None = None
+        self.stopped_epoch: int | None = None
+        self.wait = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
+        if self.monitor not in logs:
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, but fit logged only {sorted(logs)} "
+                "(pass val_data to fit to get val_loss and val_accuracy)"
+            )
+        value = logs[self.monitor]
+        gain = value - self.best if self.maximize else self.best - value
+        if gain > self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_state = self.model.state_dict()
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, history: History) -> None:
+        history.best_epoch = self.best_epoch
+        if self.restore_best and self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+
+
+CallbackLike = Callback | _EpochFunction
+
+
+def accuracy(output: np.ndarray, target: np.ndarray) -> float:
+    """Fraction of correct predictions: ``argmax`` of ``(N, C)`` logits, or ``logit > 0`` for binary ones."""
+    output, target = np.asarray(output), np.asarray(target)
+    if output.ndim == 2 and output.shape[1] > 1:
+        return float(np.mean(output.argmax(axis=1) == target))
+    return float(np.mean((output > 0) == (target > 0.5)))
+
+
+def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """Run ``model`` in evaluation mode over ``X`` in batches and return the outputs."""
+    was_training = model.training
+    model.eval()
+    try:
+        outs = [model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+    finally:
+        model.train(was_training)
+    return np.concatenate(outs) if outs else np.zeros((0,))
+
+
+def evaluate(model: Module, loss_fn: Module, data: Data, batch_size: int = 1024) -> dict[str, float]:
+    """Loss (and accuracy, for classification losses) of ``model`` on ``data = (X, y)`` in eval mode."""
+    X, y = data
+    out = predict(model, X, batch_size)
+    result = {"loss": float(loss_fn(out, y))}
+    if isinstance(loss_fn, (CrossEntropyLoss, BCEWithLogitsLoss)):
+        result["accuracy"] = accuracy(out, y)
+    return result
+
+
+def _progress(iterable: Iterable[int], enabled: bool, total: int) -> Any:
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return iterable
+        return tqdm(iterable, total=total, unit="epoch")
+    return iterable
+
+
+def fit(
+    model: Module,
+    loss_fn: Module,
+    optimizer: Optimizer,
+    train_data: Data,
+    val_data: Data | None = None,
+    *,
+    epochs: int,
+    batch_size: int,
+    callbacks: Sequence[CallbackLike] = (),
+    rng: RngLike = None,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` with mini-batch gradient descent and return a :class:`History`.
+
+    ``train_data`` and ``val_data`` are ``(X, y)`` pairs. Each epoch shuffles the
+    training set with ``rng`` and walks it in mini-batches of ``batch_size``. The
+    validation set is scored in eval mode after every epoch. A NaN or infinite loss
+    stops training with one ``RuntimeWarning`` and ``History.diverged = True``.
+    """
+    if epochs < 0:
+        raise ValueError(f"fit expected epochs >= 0, got {epochs}")
+    X, y = train_data
+    if len(X) != len(y):
+        raise ValueError(f"fit expected train_data X and y of the same length, got {len(X)} and {len(y)}")
+    gen = as_rng(rng)
+    hooks = [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
+    history = History()
+    classify = isinstance(loss_fn, (CrossEntropyLoss, BCEWithLogitsLoss))
+    keys = ["loss"] + (["accuracy"] if classify else [])
+    if val_data is not None:
+        keys += ["val_" + k for k in keys]
+    history.history = {k: [] for k in keys}
+    for hook in hooks:
+        hook.on_train_begin(model, history)
+    model.train()
+    step = 0
+    bar = _progress(range(epochs), progress, epochs)
+    try:
+        with np.errstate(all="ignore"):
+            for epoch in bar:
+                total_loss = total_correct = 0.0
+                seen = 0
+                for xb, yb in batches(X, y, batch_size, shuffle=True, rng=gen):
+                    step += 1
+                    out = model(xb)
+                    loss = loss_fn(out, yb)
+                    history.step_losses.append(loss)
+                    if not math.isfinite(loss):
+                        history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
+                        break
+                    optimizer.zero_grad()
+                    model.backward(loss_fn.backward(), input_grad=False)
+                    optimizer.step()
+                    total_loss += loss * len(xb)
+                    if classify:
+                        total_correct += accuracy(out, yb) * len(xb)
+                    seen += len(xb)
+                if history.diverged:
+                    break
+                logs = {"loss": total_loss / max(seen, 1)}
+                if classify:
+                    logs["accuracy"] = total_correct / max(seen, 1)
+                if val_data is not None:
+                    logs.update({"val_" + k: v for k, v in evaluate(model, loss_fn, val_data).items()})
+                for k in keys:
+                    history.history[k].append(logs[k])
+                history.epochs_run = epoch + 1
+                if hasattr(bar, "set_postfix"):
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
+                stop = [hook.on_epoch_end(epoch, logs) for hook in hooks]
+                if any(stop):
+                    history.stopped_early = True
+                    break
+    finally:
+        if hasattr(bar, "close"):
+            bar.close()
+    if history.diverged:
+        warnings.warn(
+            f"fit: training diverged at step {history.diverged_step} (epoch {history.diverged_epoch}): "
+            f"the loss became {history.step_losses[-1]}. Training stopped; try a smaller learning rate.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    for hook in hooks:
+        hook.on_train_end(history)
+    return history
+
+
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "accuracy",
+    "evaluate",
+    "fit",
+    "predict",
+]

@@ -1,0 +1,140 @@
+"""Tests for nnkit/losses.py: MSELoss, CrossEntropyLoss, BCEWithLogitsLoss."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import nnkit
+from nnkit.gradcheck import gradcheck
+
+RNG = np.random.default_rng(0)
+LOGITS = RNG.normal(size=(6, 4))
+LABELS = np.array([0, 3, 1, 1, 2, 0])
+PRED = RNG.normal(size=(6, 2))
+TARGET = RNG.normal(size=(6, 2))
+PROBS = RNG.uniform(size=(6, 2))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_gradchecks(reduction):
+    for loss, x, t in [
+        (nnkit.MSELoss(reduction), PRED, TARGET),
+        (nnkit.CrossEntropyLoss(reduction), LOGITS, LABELS),
+        (nnkit.BCEWithLogitsLoss(reduction), PRED, PROBS),
+    ]:
+        report = gradcheck(loss, x, t)
+        assert report.ok, str(report)
+
+
+def test_mse_values():
+    loss = nnkit.MSELoss()
+    assert loss(PRED, TARGET) == pytest.approx(np.mean((PRED - TARGET) ** 2))
+    np.testing.assert_allclose(loss.backward(), 2 * (PRED - TARGET) / PRED.size)
+    assert nnkit.MSELoss("sum")(PRED, TARGET) == pytest.approx(np.sum((PRED - TARGET) ** 2))
+    assert isinstance(loss(PRED, TARGET), float)
+
+
+def test_cross_entropy_values_and_gradient_is_p_minus_y():
+    loss = nnkit.CrossEntropyLoss()
+    p = np.exp(LOGITS) / np.exp(LOGITS).sum(1, keepdims=True)
+    expected = -np.mean(np.log(p[np.arange(6), LABELS]))
+    assert loss(LOGITS, LABELS) == pytest.approx(expected)
+    onehot = np.eye(4)[LABELS]
+    np.testing.assert_allclose(loss.backward(), (p - onehot) / 6)
+    np.testing.assert_allclose(loss.backward(2.0), 2 * (p - onehot) / 6)
+
+
+def test_bce_values():
+    loss = nnkit.BCEWithLogitsLoss()
+    s = 1 / (1 + np.exp(-PRED))
+    expected = -np.mean(PROBS * np.log(s) + (1 - PROBS) * np.log(1 - s))
+    assert loss(PRED, PROBS) == pytest.approx(expected)
+    np.testing.assert_allclose(loss.backward(), (s - PROBS) / PROBS.size)
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(2, 5)), elements=st.floats(-1e300, 1e300)))
+def test_cross_entropy_stable_for_huge_logits(logits):
+    labels = np.arange(len(logits)) % logits.shape[1]
+    loss = nnkit.CrossEntropyLoss()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = loss(logits, labels)
+        grad = loss.backward()
+    assert np.isfinite(grad).all()
+    assert value >= 0
+    np.testing.assert_allclose(grad.sum(axis=1), 0, atol=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(-1e6, 1e6), st.integers(2, 10))
+def test_cross_entropy_of_equal_logits_is_log_c(value, c):
+    assert nnkit.CrossEntropyLoss()(np.full((3, c), value), np.zeros(3, int)) == pytest.approx(np.log(c))
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e300, 1e300)))
+def test_bce_stable_for_huge_logits(x):
+    loss = nnkit.BCEWithLogitsLoss()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss(x, (x > 0).astype(float))
+        assert np.isfinite(loss.backward()).all()
+
+
+def test_float32_in_float32_out():
+    loss = nnkit.CrossEntropyLoss()
+    loss(LOGITS.astype(np.float32), LABELS)
+    assert loss.backward().dtype == np.float32
+
+
+def test_inputs_are_not_mutated():
+    logits, labels = LOGITS.copy(), LABELS.copy()
+    loss = nnkit.CrossEntropyLoss()
+    loss(logits, labels)
+    loss.backward()
+    np.testing.assert_array_equal(logits, LOGITS)
+    np.testing.assert_array_equal(labels, LABELS)
+
+
+def test_error_messages():
+    ce = nnkit.CrossEntropyLoss()
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss expected class labels in \[0, 4\), got label 4"):
+        ce(LOGITS, np.array([0, 4, 1, 1, 2, 0]))
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss expected class labels in \[0, 4\), got label -1"):
+        ce(LOGITS, np.array([0, -1, 1, 1, 2, 0]))
+    with pytest.raises(ValueError, match=r"integer class labels of shape \(6,\), got dtype float64"):
+        ce(LOGITS, LABELS.astype(float))
+    with pytest.raises(ValueError, match=r"integer class labels of shape \(6,\), got dtype int64 and shape \(6, 1\)"):
+        ce(LOGITS, LABELS.astype(np.int64)[:, None])
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss expected logits of shape \(N, C\), got shape \(6,\)"):
+        ce(LOGITS[:, 0], LABELS)
+    with pytest.raises(ValueError, match=r"MSELoss expected target of shape \(6, 2\) \(the input's\), got shape"):
+        nnkit.MSELoss()(PRED, TARGET[:3])
+    with pytest.raises(ValueError, match=r"BCEWithLogitsLoss expected targets in \[0, 1\]"):
+        nnkit.BCEWithLogitsLoss()(PRED, TARGET)
+    with pytest.raises(ValueError, match="MSELoss expected reduction 'mean' or 'sum', got 'none'"):
+        nnkit.MSELoss("none")
+    with pytest.raises(ValueError, match="MSELoss expected a floating-point input, got dtype int64"):
+        nnkit.MSELoss()(np.array([1, 2]), np.array([1, 2]))
+    with pytest.raises(RuntimeError, match="CrossEntropyLoss: backward called before forward"):
+        nnkit.CrossEntropyLoss().backward()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_match_torch(torch, reduction):
+    cases = [
+        (nnkit.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction), PRED, TARGET),
+        (nnkit.CrossEntropyLoss(reduction), torch.nn.CrossEntropyLoss(reduction=reduction), LOGITS * 50, LABELS),
+        (nnkit.BCEWithLogitsLoss(reduction), torch.nn.BCEWithLogitsLoss(reduction=reduction), PRED * 50, PROBS),
+    ]
+    for ours, ref, x, t in cases:
+        xt = torch.tensor(x, requires_grad=True)
+        value = ref(xt, torch.from_numpy(t))
+        value.backward()
+        assert ours(x, t) == pytest.approx(value.item(), rel=1e-12)
+        np.testing.assert_allclose(ours.backward(), xt.grad.numpy(), rtol=1e-10, atol=1e-300)

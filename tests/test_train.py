@@ -1,0 +1,277 @@
+"""Tests for nnkit/train.py: fit, History, callbacks, EarlyStopping, divergence."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nnkit
+from nnkit import data, optim, train
+
+
+def blobs_model(seed=0):
+    nnkit.manual_seed(seed)
+    return nnkit.Sequential(nnkit.Linear(2, 16), nnkit.ReLU(), nnkit.Linear(16, 3))
+
+
+def blobs(seed=0):
+    X, y = data.make_blobs(300, centers=3, cluster_std=1.0, rng=seed)
+    return X, y
+
+
+def test_fit_on_the_digits_reaches_97_percent():
+    X, y = data.load_digits()
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.25, rng=0, stratify=True)
+    scaler = data.Standardizer().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    nnkit.manual_seed(0)
+    model = nnkit.Sequential(nnkit.Linear(64, 128), nnkit.ReLU(), nnkit.Linear(128, 10))
+    hist = train.fit(
+        model,
+        nnkit.CrossEntropyLoss(),
+        optim.Adam(model.parameters(), lr=1e-3),
+        (X_train, y_train),
+        epochs=30,
+        batch_size=32,
+        rng=0,
+        progress=False,
+    )
+    assert not hist.diverged
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    test_acc = train.evaluate(model, nnkit.CrossEntropyLoss(), (X_test, y_test))["accuracy"]
+    assert test_acc >= 0.97
+
+
+def test_history_keys_and_lengths():
+    X, y = blobs()
+    model = blobs_model()
+    hist = train.fit(
+        model,
+        nnkit.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        (X, y),
+        (X, y),
+        epochs=4,
+        batch_size=50,
+        rng=0,
+        progress=False,
+    )
+    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 4 for v in hist.history.values())
+    assert len(hist.step_losses) == 4 * 6 and hist.epochs_run == 4
+    assert hist.history["val_accuracy"][-1] > 0.9
+    assert model.training  # fit leaves the model in training mode after validating
+
+
+def test_regression_history_has_no_accuracy():
+    X, y = data.make_sine(100, rng=0)
+    nnkit.manual_seed(0)
+    model = nnkit.Sequential(nnkit.Linear(1, 8), nnkit.Tanh(), nnkit.Linear(8, 1))
+    hist = train.fit(
+        model,
+        nnkit.MSELoss(),
+        optim.Adam(model.parameters(), lr=0.01),
+        (X, y),
+        epochs=3,
+        batch_size=20,
+        rng=0,
+        progress=False,
+    )
+    assert set(hist.history) == {"loss"}
+
+
+def test_fit_is_reproducible_with_a_seed():
+    X, y = blobs()
+    results = []
+    for _ in range(2):
+        model = blobs_model(3)
+        train.fit(
+            model,
+            nnkit.CrossEntropyLoss(),
+            optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+            (X, y),
+            epochs=2,
+            batch_size=32,
+            rng=5,
+            progress=False,
+        )
+        results.append(model[0].weight.data.copy())
+    np.testing.assert_array_equal(*results)
+
+
+def test_divergence_stops_cleanly_with_one_warning():
+    X, y = blobs()
+    X = X * 100
+    model = blobs_model()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hist = train.fit(
+            model,
+            nnkit.CrossEntropyLoss(),
+            optim.SGD(model.parameters(), lr=1e6),
+            (X, y),
+            epochs=50,
+            batch_size=10,
+            rng=0,
+            progress=False,
+        )
+    assert hist.diverged and hist.diverged_step is not None and hist.diverged_epoch is not None
+    assert hist.diverged_step == len(hist.step_losses)
+    assert not np.isfinite(hist.step_losses[-1])
+    assert hist.epochs_run < 50
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    assert issubclass(caught[0].category, RuntimeWarning)
+    assert "diverged at step" in str(caught[0].message) and "smaller learning rate" in str(caught[0].message)
+
+
+def test_mse_divergence_on_regression():
+    X, y = data.make_sine(64, rng=0)
+    nnkit.manual_seed(0)
+    model = nnkit.Sequential(nnkit.Linear(1, 8), nnkit.Linear(8, 1))
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        hist = train.fit(
+            model,
+            nnkit.MSELoss(),
+            optim.SGD(model.parameters(), lr=10.0),
+            (X, y),
+            epochs=200,
+            batch_size=64,
+            rng=0,
+            progress=False,
+        )
+    assert hist.diverged
+
+
+def test_callbacks_are_called_and_can_stop():
+    X, y = blobs()
+    model = blobs_model()
+    seen = []
+
+    class Recorder(train.Callback):
+        def on_train_begin(self, model, history):
+            seen.append("begin")
+
+        def on_epoch_end(self, epoch, logs):
+            seen.append(epoch)
+            return epoch == 2
+
+        def on_train_end(self, history):
+            seen.append("end")
+
+    plain = []
+    hist = train.fit(
+        model,
+        nnkit.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        (X, y),
+        epochs=10,
+        batch_size=50,
+        rng=0,
+        progress=False,
+        callbacks=[Recorder(), lambda epoch, logs: plain.append(logs["loss"])],
+    )
+    assert seen == ["begin", 0, 1, 2, "end"]
+    assert len(plain) == 3 and hist.stopped_early and hist.epochs_run == 3
+
+
+def test_early_stopping_restores_the_best_weights():
+    X, y = blobs()
+    Xv, yv = blobs(1)
+    model = blobs_model()
+    snapshots = []
+    stopper = train.EarlyStopping(monitor="val_loss", patience=2, restore_best=True)
+    hist = train.fit(
+        model,
+        nnkit.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=2.0),
+        (X, y),
+        (Xv, yv),
+        epochs=60,
+        batch_size=300,
+        rng=0,
+        progress=False,
+        callbacks=[stopper, lambda e, logs: snapshots.append(model.state_dict())],
+    )
+    best = int(np.argmin(hist.history["val_loss"]))
+    assert hist.best_epoch == stopper.best_epoch == best
+    if hist.stopped_early:
+        assert stopper.stopped_epoch == best + 2
+        assert len(hist.history["val_loss"]) == best + 3
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, snapshots[best][k])
+
+
+def test_early_stopping_on_accuracy_maximizes_and_min_delta():
+    stopper = train.EarlyStopping(monitor="val_accuracy", patience=1, min_delta=0.05, restore_best=False)
+    stopper.on_train_begin(blobs_model(), train.History())
+    assert stopper.on_epoch_end(0, {"val_accuracy": 0.5}) is False
+    assert stopper.on_epoch_end(1, {"val_accuracy": 0.52}) is True  # +0.02 is below min_delta
+    assert stopper.best == 0.5 and stopper.best_epoch == 0
+
+
+def test_early_stopping_errors():
+    with pytest.raises(ValueError, match="EarlyStopping expected patience >= 0, got -1"):
+        train.EarlyStopping(patience=-1)
+    X, y = blobs()
+    model = blobs_model()
+    with pytest.raises(ValueError, match="EarlyStopping monitors 'val_loss', but fit logged only"):
+        train.fit(
+            model,
+            nnkit.CrossEntropyLoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            (X, y),
+            epochs=2,
+            batch_size=50,
+            progress=False,
+            callbacks=[train.EarlyStopping()],
+        )
+
+
+def test_fit_argument_errors():
+    X, y = blobs()
+    model = blobs_model()
+    with pytest.raises(ValueError, match="fit expected train_data X and y of the same length, got 300 and 299"):
+        train.fit(
+            model,
+            nnkit.CrossEntropyLoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            (X, y[:-1]),
+            epochs=1,
+            batch_size=10,
+            progress=False,
+        )
+
+
+def test_progress_bar_without_tqdm_is_silent(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    X, y = blobs()
+    model = blobs_model()
+    train.fit(
+        model,
+        nnkit.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        (X, y),
+        epochs=1,
+        batch_size=50,
+        progress=True,
+    )
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+
+
+def test_predict_and_accuracy():
+    model = blobs_model().train()
+    X, _ = blobs()
+    out = train.predict(model, X, batch_size=64)
+    assert out.shape == (300, 3) and model.training
+    assert train.accuracy(np.array([[0.0, 1.0], [2.0, 1.0]]), np.array([1, 1])) == 0.5
+    assert train.accuracy(np.array([[0.3], [-1.0]]), np.array([[1.0], [1.0]])) == 0.5
