@@ -30,7 +30,15 @@ except ImportError as err:  # pragma: no cover - depends on the environment
 
 from .module import Module
 
-__all__ = ["CLASS_COLORS", "CLASS_MARKERS", "LINE_STYLES", "book_style", "decision_boundary", "scatter_classes"]
+__all__ = [
+    "CLASS_COLORS",
+    "CLASS_MARKERS",
+    "LINE_STYLES",
+    "book_style",
+    "decision_boundary",
+    "model_dtype",
+    "scatter_classes",
+]
 
 #: Colours (Okabe-Ito, safe for colour-blind readers) and markers for classes 0, 1, 2, ...
 CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

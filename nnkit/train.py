@@ -79,12 +79,14 @@ class Callback:
         """Called once at the end, also after divergence or an early stop."""
 
 
-class _EpochFunction(Protocol):
+class EpochFunction(Protocol):
+    """A plain function used as a callback: ``f(epoch, logs)``; return True to stop."""
+
     def __call__(self, epoch: int, logs: dict[str, float]) -> bool | None: ...
 
 
 class _FunctionCallback(Callback):
-    def __init__(self, fn: _EpochFunction) -> None:
+    def __init__(self, fn: EpochFunction) -> None:
         self.fn = fn
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
@@ -141,7 +143,7 @@ class EarlyStopping(Callback):
             self.model.load_state_dict(self.best_state)
 
 
-CallbackLike = Callback | _EpochFunction
+CallbackLike = Callback | EpochFunction
 
 
 def accuracy(output: np.ndarray, target: np.ndarray) -> float:
@@ -275,6 +277,7 @@ def fit(
 __all__ = [
     "Callback",
     "EarlyStopping",
+    "EpochFunction",
     "History",
     "accuracy",
     "evaluate",
