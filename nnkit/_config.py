@@ -34,7 +34,12 @@ def set_default_dtype(dtype: DTypeLike) -> None:
 
 
 def get_default_dtype() -> np.dtype:
-    """Return the current default floating-point dtype (float32 unless changed)."""
+    """Return the current default floating-point dtype (float32 unless changed).
+
+    >>> import nnkit
+    >>> nnkit.get_default_dtype()
+    dtype('float32')
+    """
     return _default_dtype
 
 

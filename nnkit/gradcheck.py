@@ -24,6 +24,8 @@ import numpy as np
 from ._config import RngLike, as_rng
 from .module import Module
 
+__all__ = ["GradcheckReport", "gradcheck", "numerical_gradient", "rel_error"]
+
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of a scalar function ``f`` at ``x``.
@@ -68,7 +70,15 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
 
 @dataclass
 class GradcheckReport:
-    """The outcome of :func:`gradcheck`: one relative error per checked array."""
+    """The outcome of :func:`gradcheck`: one relative error per checked array.
+
+    ``errors`` maps ``"input"`` and each parameter name to its relative error; ``worst`` is the
+    largest, ``ok`` says whether it is within ``tol``, and ``str(report)`` is a readable table.
+
+    >>> report = GradcheckReport("Linear(3 -> 2)", {"input": 1e-9, "weight": 3e-4})
+    >>> report.ok, report.worst
+    (False, ('weight', 0.0003))
+    """
 
     name: str
     errors: dict[str, float] = field(default_factory=dict)
@@ -121,6 +131,15 @@ def gradcheck(
 
     Returns a :class:`GradcheckReport` with the relative error of the input gradient
     (``"input"``) and of each parameter gradient (by name), and the worst of them.
+
+    >>> import nnkit
+    >>> x = np.random.default_rng(0).normal(size=(4, 3))
+    >>> report = gradcheck(nnkit.Sequential(nnkit.Linear(3, 4, rng=0), nnkit.Tanh()), x)
+    >>> report.ok, sorted(report.errors)
+    (True, ['0.bias', '0.weight', 'input'])
+    >>> print(report)  # doctest: +ELLIPSIS
+    gradcheck Sequential: PASS (worst relative error ... in ..., tolerance 1e-06)
+    ...
     """
     if not isinstance(module, Module):
         raise TypeError(f"gradcheck expected an nnkit Module, got {type(module).__name__}")

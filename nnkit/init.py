@@ -24,6 +24,19 @@ import numpy as np
 from ._config import RngLike, as_rng
 from .module import Parameter
 
+__all__ = [
+    "calculate_gain",
+    "constant_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]
+
 T = TypeVar("T", bound=Parameter | np.ndarray)
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
@@ -85,29 +98,51 @@ def _fill(tensor: T, values: np.ndarray, where: str) -> T:
 
 
 def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, *, rng: RngLike = None) -> T:
-    """Fill with ``U(a, b)``."""
+    """Fill with ``U(a, b)``.
+
+    >>> w = uniform_(np.zeros((2, 3)), -0.1, 0.1, rng=0)
+    >>> bool((np.abs(w) <= 0.1).all())
+    True
+    """
     arr = _array(tensor, "uniform_")
     return _fill(tensor, as_rng(rng).uniform(a, b, arr.shape), "uniform_")
 
 
 def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, *, rng: RngLike = None) -> T:
-    """Fill with ``N(mean, std^2)``."""
+    """Fill with ``N(mean, std^2)``.
+
+    >>> w = normal_(np.zeros((200, 200)), std=0.5, rng=0)
+    >>> round(float(w.std()), 2)
+    0.5
+    """
     arr = _array(tensor, "normal_")
     return _fill(tensor, as_rng(rng).normal(mean, std, arr.shape), "normal_")
 
 
 def zeros_(tensor: T) -> T:
-    """Fill with zeros."""
+    """Fill with zeros.
+
+    >>> zeros_(np.ones(3))
+    array([0., 0., 0.])
+    """
     return _fill(tensor, np.zeros(()), "zeros_")
 
 
 def ones_(tensor: T) -> T:
-    """Fill with ones."""
+    """Fill with ones.
+
+    >>> ones_(np.zeros(2))
+    array([1., 1.])
+    """
     return _fill(tensor, np.ones(()), "ones_")
 
 
 def constant_(tensor: T, val: float) -> T:
-    """Fill with ``val``."""
+    """Fill with ``val``.
+
+    >>> constant_(np.zeros(2), 0.1)
+    array([0.1, 0.1])
+    """
     return _fill(tensor, np.asarray(val), "constant_")
 
 
@@ -116,6 +151,10 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, *, rng: RngLike = None) -> T:
 
     Its variance ``gain^2 * 2 / (fan_in + fan_out)`` keeps activations and gradients at
     a similar scale in both directions (Glorot & Bengio, 2010).
+
+    >>> w = xavier_uniform_(np.zeros((300, 100)), rng=0)    # a = sqrt(6 / 400)
+    >>> round(float(np.abs(w).max()), 3)
+    0.122
     """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_uniform_")
     a = gain * math.sqrt(6.0 / max(fan_in + fan_out, 1))  # max: a zero-element tensor has fans 0
@@ -123,7 +162,12 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, *, rng: RngLike = None) -> T:
 
 
 def xavier_normal_(tensor: T, gain: float = 1.0, *, rng: RngLike = None) -> T:
-    """Glorot normal: ``N(0, std^2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    """Glorot normal: ``N(0, std^2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    >>> w = xavier_normal_(np.zeros((300, 100)), rng=0)     # std = sqrt(2 / 400)
+    >>> round(float(w.std()), 3)
+    0.071
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_normal_")
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1)), rng=rng)
 
@@ -144,6 +188,10 @@ def kaiming_uniform_(
 
     ``a`` is the negative slope used by ``leaky_relu``; ``mode`` picks ``fan_in``
     (preserves the forward variance) or ``fan_out`` (the backward one) (He et al., 2015).
+
+    >>> w = kaiming_uniform_(np.zeros((50, 200)), nonlinearity="relu", rng=0)  # b = sqrt(6 / 200)
+    >>> round(float(np.abs(w).max()), 3)
+    0.173
     """
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return uniform_(tensor, -bound, bound, rng=rng)
@@ -152,6 +200,11 @@ def kaiming_uniform_(
 def kaiming_normal_(
     tensor: T, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *, rng: RngLike = None
 ) -> T:
-    """He normal: ``N(0, std^2)`` with ``std = gain / sqrt(fan)``."""
+    """He normal: ``N(0, std^2)`` with ``std = gain / sqrt(fan)``.
+
+    >>> w = kaiming_normal_(np.zeros((400, 200)), nonlinearity="relu", rng=0)  # std = sqrt(2 / 200)
+    >>> round(float(w.std()), 2)
+    0.1
+    """
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return normal_(tensor, 0.0, std, rng=rng)

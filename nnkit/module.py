@@ -68,6 +68,25 @@ class Module:
     ``backward`` also takes ``input_grad=False`` to skip ``dL/dx`` when the caller
     does not need it (the first layer of a network, as PyTorch does for inputs that
     do not require grad); it then returns ``None``.
+
+    A new layer keeps what backward needs from forward, and adds into its gradients:
+
+    >>> import numpy as np
+    >>> class Scale(Module):
+    ...     # y = a * x.  Backward: dx = a * dy,  da += Σ dy * x
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.a = Parameter(np.ones(1))
+    ...         self._x = None
+    ...     def forward(self, x):
+    ...         self._x = x
+    ...         return self.a.data * x
+    ...     def backward(self, dy, *, input_grad=True):
+    ...         self.a.grad += (dy * self._cached(self._x)).sum()
+    ...         return self.a.data * dy
+    >>> m = Scale()
+    >>> m(np.array([1.0, 2.0])), m.backward(np.array([1.0, 1.0])), m.a.grad
+    (array([1., 2.]), array([1., 1.]), array([3.]))
     """
 
     training: bool

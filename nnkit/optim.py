@@ -23,9 +23,26 @@ import numpy as np
 
 from .module import Parameter
 
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "Optimizer",
+    "RMSprop",
+    "StepLR",
+]
+
 
 class Optimizer:
-    """Base class: holds the parameter list, ``lr``, and per-parameter state."""
+    """Base class: holds the parameter list, ``lr``, and per-parameter state.
+
+    ``step()`` updates every parameter in place from its ``.grad``; ``zero_grad()`` sets the
+    gradients to zero (backward passes add into them). Subclasses implement ``_update``.
+    """
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
         self.params: list[Parameter] = list(params)
@@ -89,6 +106,14 @@ class SGD(Optimizer):
 
     PyTorch's momentum buffer holds the gradient sum, not the velocity of the textbook
     form ``v ← μ v + γ g; θ ← θ - v``; with a constant ``γ`` they give the same steps.
+
+    >>> p = Parameter(np.array([1.0]))
+    >>> opt = SGD([p], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     p.grad[:] = 1.0
+    ...     opt.step()
+    >>> p.data.round(6)              # 1 - 0.1 * 1 - 0.1 * (0.9 + 1)
+    array([0.71])
     """
 
     def __init__(
@@ -136,6 +161,12 @@ class Adagrad(Optimizer):
 
     ``g ← g + λθ``; ``s ← s + g²``; ``θ ← θ - γ g / (√s + ε)``. Each coordinate's step
     shrinks as its squared gradients add up.
+
+    >>> p = Parameter(np.array([1.0]))
+    >>> opt = Adagrad([p], lr=0.1)
+    >>> p.grad[:] = 3.0
+    >>> opt.step(); p.data.round(6)  # the first step is lr * g / |g|
+    array([0.9])
     """
 
     def __init__(
@@ -165,6 +196,12 @@ class RMSprop(Optimizer):
 
     ``g ← g + λθ``; ``v ← α v + (1 - α) g²``; without momentum ``θ ← θ - γ g / (√v + ε)``;
     with momentum ``μ``: ``b ← μ b + g / (√v + ε)``; ``θ ← θ - γ b``.
+
+    >>> p = Parameter(np.array([1.0]))
+    >>> opt = RMSprop([p], lr=0.01, alpha=0.99)
+    >>> p.grad[:] = 2.0
+    >>> opt.step(); p.data.round(6)  # v = 0.01 * 4, so the step is 0.01 * 2 / 0.2
+    array([0.9])
     """
 
     def __init__(
@@ -212,6 +249,12 @@ class Adam(Optimizer):
     ``g ← g + λθ``; ``m ← β₁ m + (1 - β₁) g``; ``v ← β₂ v + (1 - β₂) g²``;
     ``m̂ = m / (1 - β₁ᵗ)``; ``v̂ = v / (1 - β₂ᵗ)``; ``θ ← θ - γ m̂ / (√v̂ + ε)``.
     Weight decay here is L2 added to the gradient; see :class:`AdamW` for decoupled decay.
+
+    >>> p = Parameter(np.array([1.0, 1.0]))
+    >>> opt = Adam([p], lr=0.1)
+    >>> p.grad[:] = [5.0, -0.01]
+    >>> opt.step(); p.data.round(6)  # bias correction: the first step is lr in each coordinate
+    array([0.9, 1.1])
     """
 
     decoupled = False
@@ -269,6 +312,11 @@ class AdamW(Adam):
     ``θ ← θ - γλθ`` first, then the Adam step on the plain gradient:
     ``m ← β₁ m + (1 - β₁) g``; ``v ← β₂ v + (1 - β₂) g²``; ``θ ← θ - γ m̂ / (√v̂ + ε)``.
     Unlike L2 in :class:`Adam`, the decay is not rescaled by ``√v̂``.
+
+    >>> p = Parameter(np.array([2.0]))
+    >>> opt = AdamW([p], lr=0.1, weight_decay=0.5)
+    >>> opt.step(); p.data.round(6)  # zero gradient: only the decay, 2 * (1 - 0.1 * 0.5)
+    array([1.9])
     """
 
     decoupled = True
@@ -339,7 +387,13 @@ class StepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """Multiply the learning rate by ``gamma`` every step: ``lr_t = base_lr * gamma^t``."""
+    """Multiply the learning rate by ``gamma`` every step: ``lr_t = base_lr * gamma^t``.
+
+    >>> opt = SGD([Parameter(np.zeros(1))], lr=1.0)
+    >>> sched = ExponentialLR(opt, gamma=0.5)
+    >>> sched.step(); sched.step(); opt.lr
+    0.25
+    """
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer)
@@ -355,6 +409,14 @@ class CosineAnnealingLR(LRScheduler):
 
     After ``T_max`` it climbs back, as PyTorch's does (period ``2 T_max``). The update is
     computed recursively from the current ``lr``, exactly as in PyTorch.
+
+    >>> opt = SGD([Parameter(np.zeros(1))], lr=1.0)
+    >>> sched = CosineAnnealingLR(opt, T_max=4)
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     sched.step(); lrs.append(round(opt.lr, 4))
+    >>> lrs
+    [0.8536, 0.5, 0.1464, 0.0]
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:

@@ -49,6 +49,12 @@ def load(module: Module, path: PathLike) -> Module:
     The file is read with ``allow_pickle=False``: a file holding pickled objects is
     refused with ``ValueError``. Missing or unexpected keys raise ``KeyError`` and a
     wrong shape ``ValueError``, each naming the parameter.
+
+    >>> import nnkit, tempfile, os, numpy as np
+    >>> a, b = nnkit.Linear(2, 2, rng=0), nnkit.Linear(2, 2, rng=1)
+    >>> path = nnkit.save(a, os.path.join(tempfile.mkdtemp(), "a.npz"))
+    >>> bool(np.array_equal(nnkit.load(b, path).weight.data, a.weight.data))
+    True
     """
     if not isinstance(module, Module):
         raise TypeError(f"load expected an nnkit Module, got {type(module).__name__}")

@@ -43,6 +43,10 @@ class History:
     values are averages over the epoch's mini-batches. ``step_losses`` has one entry per
     mini-batch. ``diverged`` is True when a loss became NaN or infinite; ``diverged_step``
     (counting mini-batches from 1) and ``diverged_epoch`` say where.
+
+    >>> h = History(history={"loss": [0.9, 0.5]}, epochs_run=2)
+    >>> h
+    History(epochs_run=2, last={'loss': 0.5})
     """
 
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -99,6 +103,17 @@ class EarlyStopping(Callback):
     Losses are minimized and accuracies maximized. With ``restore_best=True`` the model's
     parameters are set back to those of the best epoch when training ends.
     ``best_epoch``, ``best`` and ``stopped_epoch`` record what happened.
+
+    >>> import nnkit
+    >>> from nnkit import data, optim
+    >>> X, y = data.make_moons(200, noise=0.3, rng=0)
+    >>> Xt, Xv, yt, yv = data.train_test_split(X, y, rng=0)
+    >>> model = nnkit.Sequential(nnkit.Linear(2, 32, rng=0), nnkit.ReLU(), nnkit.Linear(32, 2, rng=1))
+    >>> stop = EarlyStopping(patience=3)
+    >>> hist = fit(model, nnkit.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05), (Xt, yt), (Xv, yv),
+    ...            epochs=200, batch_size=32, callbacks=[stop], rng=0, progress=False)
+    >>> hist.stopped_early, hist.best_epoch == stop.best_epoch
+    (True, True)
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, restore_best: bool = True):
@@ -147,7 +162,11 @@ CallbackLike = Callback | EpochFunction
 
 
 def accuracy(output: np.ndarray, target: np.ndarray) -> float:
-    """Fraction of correct predictions: ``argmax`` of ``(N, C)`` logits, or ``logit > 0`` for binary ones."""
+    """Fraction of correct predictions: ``argmax`` of ``(N, C)`` logits, or ``logit > 0`` for binary ones.
+
+    >>> accuracy(np.array([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0]]), np.array([0, 1, 1]))
+    0.6666666666666666
+    """
     output, target = np.asarray(output), np.asarray(target)
     if output.ndim == 2 and output.shape[1] > 1:
         return float(np.mean(output.argmax(axis=1) == target))
@@ -155,7 +174,15 @@ def accuracy(output: np.ndarray, target: np.ndarray) -> float:
 
 
 def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Run ``model`` in evaluation mode over ``X`` in batches and return the outputs."""
+    """Run ``model`` in evaluation mode over ``X`` in batches and return the outputs.
+
+    The model's mode (training or evaluation) is restored afterwards.
+
+    >>> import nnkit
+    >>> model = nnkit.Sequential(nnkit.Linear(3, 2, rng=0), nnkit.Dropout(0.5))
+    >>> predict(model, np.ones((5, 3)), batch_size=2).shape, model.training
+    ((5, 2), True)
+    """
     was_training = model.training
     model.eval()
     try:
@@ -166,7 +193,13 @@ def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
 
 
 def evaluate(model: Module, loss_fn: Module, data: Data, batch_size: int = 1024) -> dict[str, float]:
-    """Loss (and accuracy, for classification losses) of ``model`` on ``data = (X, y)`` in eval mode."""
+    """Loss (and accuracy, for classification losses) of ``model`` on ``data = (X, y)`` in eval mode.
+
+    >>> import nnkit
+    >>> model = nnkit.Linear(2, 2, rng=0)
+    >>> sorted(evaluate(model, nnkit.CrossEntropyLoss(), (np.ones((4, 2)), np.array([0, 1, 0, 1]))))
+    ['accuracy', 'loss']
+    """
     X, y = data
     out = predict(model, X, batch_size)
     result = {"loss": float(loss_fn(out, y))}
@@ -204,6 +237,17 @@ def fit(
     training set with ``rng`` and walks it in mini-batches of ``batch_size``. The
     validation set is scored in eval mode after every epoch. A NaN or infinite loss
     stops training with one ``RuntimeWarning`` and ``History.diverged = True``.
+
+    >>> import warnings, nnkit
+    >>> from nnkit import data, optim
+    >>> X, y = data.make_sine(64, rng=0)
+    >>> model = nnkit.Sequential(nnkit.Linear(1, 16, rng=0), nnkit.Tanh(), nnkit.Linear(16, 1, rng=1))
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")   # the one divergence warning
+    ...     hist = fit(model, nnkit.MSELoss(), optim.SGD(model.parameters(), lr=50.0), (X, y),
+    ...                epochs=20, batch_size=16, rng=0, progress=False)
+    >>> hist.diverged, hist.diverged_step
+    (True, 8)
     """
     if epochs < 0:
         raise ValueError(f"fit expected epochs >= 0, got {epochs}")
