@@ -54,6 +54,7 @@ class Linear(Module):
         self.weight = Parameter(gen.uniform(-bound, bound, (out_features, in_features)).astype(dt))
         self.bias = Parameter(gen.uniform(-bound, bound, (out_features,)).astype(dt)) if bias else None
         self._x: np.ndarray | None = None
+        self._dw: np.ndarray | None = None
 
     def _name(self) -> str:
         return f"Linear({self.in_features} -> {self.out_features})"
@@ -84,7 +85,10 @@ class Linear(Module):
             )
         dy2 = dy.reshape(-1, self.out_features)
         x2 = x.reshape(-1, self.in_features)
-        self.weight.grad += dy2.T @ x2
+        w = self.weight.grad
+        if self._dw is None or self._dw.shape != w.shape or self._dw.dtype != w.dtype:
+            self._dw = np.empty_like(w)  # kept, so that a training step allocates no weight-sized array
+        self.weight.grad += np.matmul(dy2.T, x2, out=self._dw)
         if self.bias is not None:
             self.bias.grad += dy2.sum(axis=0)
         return dy @ self.weight.data if input_grad else None
