@@ -16,6 +16,7 @@ losses and the core classes live at the top level; everything else in submodules
 from . import data, functional, gradcheck, init, optim, train
 from ._config import get_default_dtype, manual_seed, set_default_dtype
 from .activations import ELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .clip import clip_grad_norm_, clip_grad_value_
 from .layers import Dropout, Flatten, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
@@ -39,6 +40,8 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "data",
     "functional",
     "get_default_dtype",
