@@ -36,6 +36,7 @@ __all__ = [
     "LINE_STYLES",
     "book_style",
     "decision_boundary",
+    "loss_curves",
     "model_dtype",
     "scatter_classes",
 ]
@@ -84,6 +85,39 @@ def scatter_classes(X: np.ndarray, y: np.ndarray, ax: Axes | None = None, **kwar
     return ax
 
 
+def loss_curves(
+    history: Any,
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    keys: Sequence[str] = ("loss", "val_loss"),
+    reference: float | None = None,
+) -> Axes:
+    """Plot per-epoch curves from a :class:`nnkit.train.History` (or its ``history`` dict).
+
+    Training and validation curves get different dash patterns; ``reference`` draws a dotted
+    horizontal line (e.g. ``ln C``, the loss of a uniform guess over ``C`` classes).
+
+    >>> from nnkit.train import History
+    >>> ax = loss_curves(History(history={"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}), title="demo")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['loss', 'val_loss']
+    >>> plt.close("all")
+    """
+    ax = ax if ax is not None else plt.gca()
+    curves = getattr(history, "history", history)
+    for i, key in enumerate(k for k in keys if k in curves):
+        values = curves[key]
+        ax.plot(range(1, len(values) + 1), values, color=CLASS_COLORS[i], linestyle=LINE_STYLES[i], label=key)
+    if reference is not None:
+        ax.axhline(reference, color="gray", linestyle=":", label=f"reference {reference:.3g}")
+    ax.set(xlabel="epoch", ylabel="loss")
+    ax.legend()
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
 def _predict_classes(model: Module | Callable[[np.ndarray], np.ndarray], grid: np.ndarray) -> np.ndarray:
     """Class predicted at each grid point: argmax of (N, C) scores, or score > 0 for one output."""
     if isinstance(model, Module):
@@ -96,6 +130,8 @@ def _predict_classes(model: Module | Callable[[np.ndarray], np.ndarray], grid: n
             model.train(was_training)
     else:
         scores = np.asarray(model(grid))
+    if not np.isfinite(scores).all():
+        raise FloatingPointError("the model's outputs are not all finite (NaN or inf): it has diverged")
     if scores.ndim == 2 and scores.shape[1] > 1:
         return scores.argmax(axis=1)
     return (scores.reshape(len(grid)) > 0).astype(int)
@@ -122,14 +158,31 @@ def decision_boundary(
 
     ``model`` is an nnkit module (evaluated in eval mode) or any function of an ``(N, 2)``
     array that returns ``(N, C)`` scores or ``(N,)``/``(N, 1)`` logits (class 1 where > 0).
-    The regions are light tints of the class colours, bounded by a black line.
+    The regions are light tints of the class colours, bounded by a black line. A model whose
+    outputs are not finite (it diverged) gets no regions, and a note saying so instead.
     """
     ax = ax if ax is not None else plt.gca()
     X = np.asarray(X)
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     xs, ys = np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
-    pred = _predict_classes(model, np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    try:
+        pred = _predict_classes(model, np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    except FloatingPointError:
+        scatter_classes(X, y, ax)
+        ax.text(
+            0.5,
+            0.5,
+            "no boundary:\nthe outputs are NaN or inf",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            bbox={"facecolor": "white", "edgecolor": "black"},
+        )
+        ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+        if title is not None:
+            ax.set_title(title)
+        return ax
     n = int(max(pred.max(), np.max(y) if classes is None else max(classes))) + 1
     levels = np.arange(n + 1) - 0.5
     ax.contourf(gx, gy, pred, levels=levels, colors=CLASS_COLORS[:n], alpha=0.18)

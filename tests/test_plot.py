@@ -49,3 +49,18 @@ def test_scatter_uses_distinct_markers_and_book_style_cycles_dashes():
     plot.book_style()
     styles = [d["linestyle"] for d in plt.rcParams["axes.prop_cycle"]]
     assert len(set(map(str, styles))) == len(styles)
+
+
+def test_decision_boundary_of_a_diverged_model_says_so():
+    X, y = data.make_moons(20, rng=0)
+    ax = plot.decision_boundary(lambda g: np.full((len(g), 2), np.nan), X, y, title="diverged")
+    assert "NaN or inf" in ax.texts[0].get_text()
+    assert ax.get_title() == "diverged"
+
+
+def test_loss_curves_from_a_history_and_a_dict():
+    ax = plot.loss_curves({"loss": [3.0, 2.0, 1.0]}, reference=np.log(2))
+    lines = ax.get_lines()
+    assert lines[0].get_label() == "loss"
+    np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3])
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()
