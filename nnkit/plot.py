@@ -63,8 +63,10 @@ def book_style() -> None:
     )
 
 
-def scatter_classes(X: np.ndarray, y: np.ndarray, ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Scatter 2-D points, one colour *and* marker per class, with a legend."""
+def scatter_classes(
+    X: np.ndarray, y: np.ndarray, ax: Axes | None = None, *, legend: bool = True, **kwargs: Any
+) -> Axes:
+    """Scatter 2-D points, one colour *and* marker per class, with a legend unless ``legend=False``."""
     ax = ax if ax is not None else plt.gca()
     X, y = np.asarray(X), np.asarray(y).ravel()
     size = kwargs.pop("s", 14)
@@ -82,6 +84,8 @@ def scatter_classes(X: np.ndarray, y: np.ndarray, ax: Axes | None = None, **kwar
             **kwargs,
         )
     ax.set(xlabel="$x_1$", ylabel="$x_2$")
+    if legend:
+        ax.legend(loc="best", fontsize="small")
     return ax
 
 
@@ -153,6 +157,7 @@ def decision_boundary(
     resolution: int = 150,
     margin: float = 0.5,
     classes: Sequence[int] | None = None,
+    legend: bool = True,
 ) -> Axes:
     """Shade the class a 2-D classifier predicts over the plane, and draw the data on top.
 
@@ -169,7 +174,7 @@ def decision_boundary(
     try:
         pred = _predict_classes(model, np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
     except FloatingPointError:
-        scatter_classes(X, y, ax)
+        scatter_classes(X, y, ax, legend=legend)
         ax.text(
             0.5,
             0.5,
@@ -187,7 +192,7 @@ def decision_boundary(
     levels = np.arange(n + 1) - 0.5
     ax.contourf(gx, gy, pred, levels=levels, colors=CLASS_COLORS[:n], alpha=0.18)
     ax.contour(gx, gy, pred, levels=levels[1:-1], colors="black", linewidths=1.0)
-    scatter_classes(X, y, ax)
+    scatter_classes(X, y, ax, legend=legend)
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
     if title is not None:
         ax.set_title(title)
