@@ -389,15 +389,19 @@ def train_test_split(
     if n < 2:
         raise ValueError(f"train_test_split expected at least 2 samples, got {n}")
     n_test = _n_test(test_size, n)
-    perm = as_rng(rng).permutation(n)
+    gen = as_rng(rng)
+    perm = gen.permutation(n)
     if not stratify:
         test_idx, train_idx = perm[:n_test], perm[n_test:]
     else:
         if y.ndim != 1:
             raise ValueError(f"train_test_split with stratify=True expected 1-D labels y, got shape {y.shape}")
-        # Sort the shuffled indices by class (stable, so each class stays shuffled) and give
-        # every class its share of the test set by the largest-remainder rule.
-        order = perm[np.argsort(y[perm], kind="stable")]
+        # Choose each class's test samples with a second, independent permutation, sorted by class
+        # (stable, so each class stays shuffled), and give every class its share of the test set by
+        # the largest-remainder rule. Choosing with ``perm`` itself would make the parts' order
+        # depend on the choice: the training part would open with a run of one class.
+        pick = gen.permutation(n)
+        order = pick[np.argsort(y[pick], kind="stable")]
         _, first, inverse, counts = np.unique(y[order], return_index=True, return_inverse=True, return_counts=True)
         quota = counts * n_test / n
         share = np.floor(quota).astype(np.int64)

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import functional as F
 from . import gradcheck, optim
-from .layers import Linear
+from .layers import Dropout, Linear
 from .losses import CrossEntropyLoss, MSELoss
 from .module import Parameter
 
@@ -590,6 +590,72 @@ NUMERICAL_GRADIENT = Exercise(
     atol=1e-8,
 )
 
+# ---------------------------------------------------------------- regularization
+
+
+class _GivenMask:
+    """A stand-in for a Generator that makes :class:`Dropout` keep exactly where ``mask`` is 1.
+
+    Dropout keeps an element when its uniform draw ``u`` satisfies ``u >= p``; we return ``u = 1``
+    where the mask keeps and ``u = 0`` where it drops (which drops for every ``p > 0``).
+    """
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = np.asarray(mask)
+
+    def random(self, shape: tuple[int, ...], dtype: Any = np.float64) -> np.ndarray:
+        return np.broadcast_to(self.mask != 0, shape).astype(dtype)
+
+
+def _dropout_forward_reference(x: np.ndarray, mask: np.ndarray, p: float) -> np.ndarray:
+    drop = Dropout(p, rng=0)  # rng=0: nnkit's default generator untouched
+    drop.rng = _GivenMask(mask)  # type: ignore[assignment]  # nnkit's forward, with the reader's mask
+    return drop(x)
+
+
+def _dropout_forward_cases(rng: np.random.Generator) -> list[Case]:
+    def random(shape: tuple[int, ...], p: float, dtype: Any = np.float64) -> dict[str, Any]:
+        x = rng.normal(size=shape).astype(dtype)
+        return _arrays(x=x, mask=(rng.random(shape) >= p).astype(dtype), p=p)
+
+    p_is_drop = (
+        "p is the probability of DROPPING an element (as in nnkit and PyTorch), so a kept element is "
+        "scaled by 1 / (1 − p), not by 1 / p"
+    )
+    p_one = (
+        "with p = 1 every element is dropped and 1 − p = 0: return zeros of x's shape (as nnkit and "
+        "PyTorch do) instead of dividing by 0"
+    )
+    return [
+        Case("known values", _arrays(x=[1.0, 2.0, 3.0, 4.0], mask=[1.0, 0.0, 1.0, 0.0], p=0.5), [2.0, 0.0, 6.0, 0.0]),
+        Case(
+            "known values",
+            _arrays(x=[1.0, 2.0, 3.0, 4.0], mask=[1.0, 1.0, 0.0, 1.0], p=0.2),
+            [1.25, 2.5, 0.0, 5.0],
+            hint=p_is_drop,
+        ),
+        Case("random inputs", random((3, 4), p=0.3)),
+        Case("shapes", random((2, 3, 4), p=0.1)),
+        Case("shapes", random((0, 3), p=0.5)),  # an empty batch
+        Case(
+            "float32",
+            random((2, 3), p=0.25, dtype=np.float32),
+            dtype=np.float32,
+            hint="keep the input's dtype: with a Python float p, NumPy keeps float32 arrays float32",
+        ),
+        Case("p = 0", _arrays(x=rng.normal(size=(2, 3)), mask=np.ones((2, 3)), p=0.0)),  # nothing dropped
+        Case("p = 1", _arrays(x=[1.0, -2.0, 3.0], mask=[0.0, 0.0, 0.0], p=1.0), [0.0, 0.0, 0.0], hint=p_one),
+    ]
+
+
+DROPOUT_FORWARD = Exercise(
+    "dropout_forward",
+    _dropout_forward_reference,
+    _dropout_forward_cases,
+    hint="inverted dropout keeps x where mask is 1, zeroes it where mask is 0, and scales the kept elements by "
+    "1 / (1 − p), p being the drop probability: x * mask / (1 − p).",
+)
+
 # ---------------------------------------------------------------- optimizer steps
 
 
@@ -717,6 +783,7 @@ EXERCISES: dict[str, Exercise] = {
         NUMERICAL_GRADIENT,
         SGD_MOMENTUM_STEP,
         ADAM_STEP,
+        DROPOUT_FORWARD,
     )
 }
 
@@ -873,6 +940,19 @@ class Checks:
         ✓ adam_step: correct on 5 tests (first step, later steps, shapes, other betas, t = 1000)
         """
         return run(ADAM_STEP, fn)
+
+    def dropout_forward(self, fn: Callable[[Array, Array, float], Array]) -> Verdict:
+        """Check ``fn(x, mask, p) = x * mask / (1 - p)``: inverted dropout with a given 0/1 keep-mask.
+
+        ``p`` is the probability of dropping an element (as in nnkit and PyTorch); for ``p = 1`` every
+        element is dropped and the answer is zeros.
+
+        >>> ok = check.dropout_forward(lambda x, mask, p: x * mask / p)
+        ✗ dropout_forward: for x = [1. 2. 3. 4.], mask = [1. 1. 0. 1.], p = 0.2, expected [1.25 2.5 0. 5.],
+        got [5. 10. 0. 20.]. Hint: p is the probability of DROPPING an element (as in nnkit and PyTorch), so
+        a kept element is scaled by 1 / (1 − p), not by 1 / p.
+        """
+        return run(DROPOUT_FORWARD, fn)
 
     def __repr__(self) -> str:
         return f"exercise checkers: {', '.join(EXERCISES)}; usage: check.<exercise>(your_function)"

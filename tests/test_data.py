@@ -314,6 +314,19 @@ def test_split_stratified_keeps_proportions():
     assert not np.array_equal(y_te, np.sort(y_te))  # the test part is shuffled, not grouped by class
 
 
+def test_split_stratified_parts_open_with_mixed_classes():
+    # Both parts come out in random order: their first samples are not a run of one class. (Choosing
+    # the test samples by their position in the output order made the training part open with the
+    # class that had filled its test quota first.)
+    y = np.repeat([0, 1], 700)
+    X = np.arange(1400.0)[:, None]
+    one_class = 0
+    for seed in range(50):
+        _, _, y_tr, _ = data.train_test_split(X, y, test_size=400, rng=seed, stratify=True)
+        one_class += len(np.unique(y_tr[:10])) == 1
+    assert one_class <= 3  # P(10 random draws are one class) = 2 / 2**10 per seed
+
+
 def test_split_stratified_on_the_digits():
     X, y = data.load_digits()
     *_, y_te = data.train_test_split(X, y, test_size=0.25, rng=0, stratify=True)

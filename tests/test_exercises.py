@@ -63,6 +63,12 @@ def adam_solution(param, grad, m, v, t, lr, beta1, beta2, eps):
     return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
+def dropout_solution(x, mask, p):
+    if p == 1:
+        return np.zeros_like(x)
+    return x * mask / (1 - p)
+
+
 CORRECT = {
     "sigmoid": stable_sigmoid,
     "sigmoid_derivative": lambda x: stable_sigmoid(x) * (1 - stable_sigmoid(x)),
@@ -78,6 +84,7 @@ CORRECT = {
     "numerical_gradient": numerical_gradient_solution,
     "sgd_momentum_step": sgd_momentum_solution,
     "adam_step": adam_solution,
+    "dropout_forward": dropout_solution,
 }
 
 # ---------------------------------------------------------------- typical mistakes
@@ -152,6 +159,20 @@ def adam_returns_corrected_moments(param, grad, m, v, t, lr, beta1, beta2, eps):
     m = (beta1 * m + (1 - beta1) * grad) / (1 - beta1**t)
     v = (beta2 * v + (1 - beta2) * grad**2) / (1 - beta2**t)
     return param - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def dropout_in_place(x, mask, p):
+    if p == 1:
+        return np.zeros_like(x)
+    x *= mask
+    x /= 1 - p
+    return x
+
+
+def dropout_own_mask(x, mask, p):  # draws a fresh mask instead of using the one it is given
+    if p == 1:
+        return np.zeros_like(x)
+    return x * (np.random.default_rng(0).random(x.shape) >= p) / (1 - p)
 
 
 # (exercise, the reader's function, fragments the verdict must contain: the failing input and what went wrong)
@@ -316,6 +337,43 @@ WRONG = {
         "adam_step",
         adam_returns_corrected_moments,
         ["m: expected [0.05 -0.4], got [0.5 -4.]"],
+    ),
+    "dropout_forward: forgot the scaling": (
+        "dropout_forward",
+        lambda x, mask, p: x * mask,
+        ["x = [1. 2. 3. 4.], mask = [1. 0. 1. 0.], p = 0.5", "expected [2. 0. 6. 0.], got [1. 0. 3. 0.]"],
+    ),
+    "dropout_forward: scaled by p": (
+        "dropout_forward",
+        lambda x, mask, p: x * mask * p,
+        ["p = 0.5", "expected [2. 0. 6. 0.], got [0.5 0. 1.5 0.]"],
+    ),
+    "dropout_forward: scaled by 1 - p": (  # the original paper's test-time scaling, applied in training
+        "dropout_forward",
+        lambda x, mask, p: x * mask * (1 - p),
+        ["p = 0.5", "expected [2. 0. 6. 0.], got [0.5 0. 1.5 0.]"],
+    ),
+    "dropout_forward: keep-probability semantics": (
+        "dropout_forward",
+        lambda x, mask, p: x * mask / p,
+        ["mask = [1. 1. 0. 1.], p = 0.2", "expected [1.25 2.5 0. 5.], got [5. 10. 0. 20.]", "DROPPING"],
+    ),
+    "dropout_forward: mask inverted": (
+        "dropout_forward",
+        lambda x, mask, p: x * (1 - mask) / (1 - p),
+        ["p = 0.5", "expected [2. 0. 6. 0.], got [0. 4. 0. 8.]"],
+    ),
+    "dropout_forward: divides by 0 at p = 1": (
+        "dropout_forward",
+        lambda x, mask, p: x * mask / (1 - p),
+        ["x = [1. -2. 3.], mask = [0. 0. 0.], p = 1.0", "RuntimeWarning: invalid value", "return zeros"],
+    ),
+    "dropout_forward: in place": ("dropout_forward", dropout_in_place, ["p = 0.5", "changed its input x in place"]),
+    "dropout_forward: its own mask": ("dropout_forward", dropout_own_mask, ["p = 0.5", "expected [2. 0. 6. 0.]"]),
+    "dropout_forward: float64 for float32": (
+        "dropout_forward",
+        lambda x, mask, p: dropout_solution(x, mask, p).astype(np.float64),
+        ["float32", "expected dtype float32 (the input's), got float64"],
     ),
 }
 
@@ -494,6 +552,7 @@ BUGGY_REFERENCES = {
     "numerical_gradient": forward_difference,
     "sgd_momentum_step": momentum_textbook_form,
     "adam_step": adam_without_bias_correction,
+    "dropout_forward": lambda x, mask, p: x * mask,
 }
 
 
@@ -503,3 +562,18 @@ def test_every_checker_catches_a_wrong_reference(name):
     buggy = dataclasses.replace(EXERCISES[name], reference=BUGGY_REFERENCES[name])
     with pytest.raises(CheckerBug, match=rf"checker bug in check\.{name} \(not your fault"):
         exercises.run(buggy, CORRECT[name])
+
+
+def test_dropout_reference_is_nnkit_dropout_with_the_given_mask():
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    mask = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    out = exercises._dropout_forward_reference(x, mask, 0.25)
+    assert np.allclose(out, x * mask / 0.75, rtol=1e-15, atol=0)
+    bool_mask = exercises._dropout_forward_reference(x, mask.astype(bool), 0.25)
+    assert np.array_equal(bool_mask, out)
+    assert np.array_equal(exercises._dropout_forward_reference(x, np.zeros((2, 3)), 1.0), np.zeros((2, 3)))
+    assert exercises._dropout_forward_reference(x.astype(np.float32), mask, 0.5).dtype == np.float32
+
+
+def test_dropout_checker_accepts_a_boolean_mask_solution():
+    assert check.dropout_forward(lambda x, mask, p: np.where(mask.astype(bool), x / (1 - p) if p < 1 else 0.0, 0.0))
