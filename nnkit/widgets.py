@@ -111,7 +111,8 @@ def _control(name: str, values: list[Any]) -> ipywidgets.ValueWidget:
         return ipywidgets.ToggleButtons(
             options=options, description=name, style={**style, "button_width": "auto"}, layout={"display": "flex"}
         )
-    return ipywidgets.Dropdown(options=options, description=name, style=style)
+    # as wide as its longest option, so that no label is cut off
+    return ipywidgets.Dropdown(options=options, description=name, style=style, layout={"width": "max-content"})
 
 
 def _stack(

@@ -108,6 +108,7 @@ def test_string_knob_gets_buttons_or_a_dropdown():
     assert [label for label, _ in few.options] == ["a", "b", "c"]
     many = explorable(lambda act: plt.figure(figsize=(1, 1)), act=list("abcde")).children[0].children[0]
     assert isinstance(many, ipywidgets.Dropdown)
+    assert many.layout.width == "max-content"  # long labels are not cut off
     flags = explorable(lambda flag: plt.figure(figsize=(1, 1)), flag=[True, False]).children[0].children[0]
     assert isinstance(flags, ipywidgets.ToggleButtons)  # bools are not numbers here
     assert [label for label, _ in flags.options] == ["True", "False"]
