@@ -40,9 +40,12 @@ class History:
 
     ``history`` maps ``"loss"``, ``"accuracy"`` (classification losses only), and with
     validation data ``"val_loss"`` and ``"val_accuracy"`` to per-epoch lists. The training
-    values are averages over the epoch's mini-batches. ``step_losses`` has one entry per
-    mini-batch. ``diverged`` is True when a loss became NaN or infinite; ``diverged_step``
-    (counting mini-batches from 1) and ``diverged_epoch`` say where.
+    values are averages over the epoch's mini-batches, taken in training mode while the
+    parameters were still changing (as Keras reports them), so they are not the final model's
+    scores on the training set: for those, call :func:`evaluate` on the training data. The
+    validation values are computed after the epoch, in evaluation mode. ``step_losses`` has one
+    entry per mini-batch. ``diverged`` is True when a loss became NaN or infinite;
+    ``diverged_step`` (counting mini-batches from 1) and ``diverged_epoch`` say where.
 
     >>> h = History(history={"loss": [0.9, 0.5]}, epochs_run=2)
     >>> h
