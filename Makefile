@@ -43,6 +43,7 @@ unit: $(STAMP)
 BOOKFLAGS ?=
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going $(BOOKFLAGS)
+	$(PY) tools/page_sizes.py _build/html
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 	@echo "(or serve it: $(PY) -m http.server -d _build/html, then open http://localhost:8000)"
 
@@ -54,8 +55,15 @@ vendor: $(STAMP)
 	$(PY) tools/vendor_assets.py
 	$(MAKE) book BOOKFLAGS=--all
 
+# JupyterLab on the book, configured by jupyter/ (see jupyter/README.md): MyST through
+# jupyterlab-myst, the glued numbers through the book's own small extension, nothing that calls
+# the internet. The chapters are signed first (`jupyter trust`; the key stays in .venv), so that
+# their stored explorables show without a run. As root (a container) JupyterLab wants --allow-root.
+LAB_ENV  := JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))
+LABFLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab book
+	@$(LAB_ENV) $(VENV)/bin/jupyter trust book/*.ipynb > /dev/null
+	$(LAB_ENV) $(VENV)/bin/jupyter lab $(LABFLAGS) book
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mlp.py

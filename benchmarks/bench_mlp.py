@@ -13,6 +13,9 @@ Rows:
   torch          PyTorch on the CPU with as many threads as NumPy's BLAS, torch.optim
   GEMMs only     just the matrix products of an epoch: the floor for any NumPy implementation
 
+A last table times one forward + backward of an element-wise activation on a (1024, 1024)
+float32 array: nnkit's ReLU, exact GELU and tanh GELU, and torch.nn.functional.gelu.
+
 Run:  .venv/bin/python benchmarks/bench_mlp.py [--repeats 5] [--samples 60000] [--quick] [--profile]
 A benchmark reports; it never fails on a missed target (the exit status is 0).
 """
@@ -42,6 +45,7 @@ TARGET_VS_TORCH = 1.0
 TARGET_VS_HAND = 1.15
 NOISY = 1.2  # a row whose median exceeds its best by this factor was disturbed by other work
 LOSS_RTOL = 1e-2  # float32 trajectories of 469 steps drift apart a little; 1% still catches different work
+ACTIVATION_SHAPE = (1024, 1024)  # the element-wise activations' benchmark array, float32
 
 Weights = list[np.ndarray]  # [W1, b1, W2, b2, W3, b3], PyTorch's layout: W (out, in)
 StepFn = Callable[[Any, Any], float]
@@ -438,6 +442,44 @@ def phase_breakdown(
     return {name: {k: 1e3 * statistics.median(v) for k, v in per.items()} for name, per in samples.items()}
 
 
+def activation_timings(repeats: int, torch: Any) -> dict[str, float]:
+    """Best seconds of one forward + backward of an element-wise activation on a (1024, 1024) float32
+    array: nnkit's ReLU, GELU and GELU(tanh) modules and, with PyTorch, ``torch.nn.functional.gelu``
+    with autograd. The rounds are interleaved, like the epochs'."""
+    gen = np.random.default_rng(0)
+    x = gen.standard_normal(ACTIVATION_SHAPE, dtype=np.float32)
+    dy = gen.standard_normal(ACTIVATION_SHAPE, dtype=np.float32)
+
+    def nnkit_pass(module: nnkit.Module) -> Callable[[], object]:
+        def run() -> object:
+            module(x)
+            return module.backward(dy)
+
+        return run
+
+    passes = {
+        "nnkit ReLU": nnkit_pass(nnkit.ReLU()),
+        "nnkit GELU": nnkit_pass(nnkit.GELU()),
+        "nnkit GELU(tanh)": nnkit_pass(nnkit.GELU(approximate="tanh")),
+    }
+    if torch is not None:
+        xt, dyt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dy)
+
+        def torch_pass() -> object:
+            xt.grad = None
+            torch.nn.functional.gelu(xt).backward(dyt)
+            return xt.grad
+
+        passes["torch gelu"] = torch_pass
+    for run in passes.values():
+        run()  # warm-up
+    best = dict.fromkeys(passes, math.inf)
+    for _ in range(repeats):
+        for name, run in passes.items():
+            best[name] = min(best[name], best_time(run, 1))
+    return best
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -633,6 +675,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             f"({pk_n / max(pk_h, 1):.2f}×); kept between steps (cached activations): nnkit {gr_n / 1024:.0f} "
             f"KiB, handwritten {gr_h / 1024:.0f} KiB"
         )
+
+    size = math.prod(ACTIVATION_SHAPE)
+    activations = activation_timings(args.repeats, torch)
+    results["activations"] = activations
+    print()
+    print(
+        f"element-wise activations: forward + backward of a {ACTIVATION_SHAPE[0]}×{ACTIVATION_SHAPE[1]} float32 "
+        f"array, best of {args.repeats} interleaved round(s)"
+    )
+    for name, seconds in activations.items():
+        vs_relu = f"{seconds / activations['nnkit ReLU']:6.1f}× ReLU"
+        vs_torch = f"{seconds / activations['torch gelu']:6.1f}× torch gelu" if use_torch else ""
+        print(f"  {name:<17} {1e3 * seconds:8.2f} ms {1e9 * seconds / size:7.1f} ns/element {vs_relu} {vs_torch}")
 
     if args.profile:
         print()

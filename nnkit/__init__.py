@@ -15,7 +15,7 @@ losses and the core classes live at the top level; everything else in submodules
 
 from . import data, functional, gradcheck, init, optim, train
 from ._config import get_default_dtype, manual_seed, set_default_dtype
-from .activations import ELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .clip import clip_grad_norm_, clip_grad_value_
 from .layers import Dropout, Flatten, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
@@ -26,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ELU",
+    "GELU",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Dropout",
@@ -37,8 +38,10 @@ __all__ = [
     "Parameter",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
     "clip_grad_norm_",
     "clip_grad_value_",

@@ -1,8 +1,9 @@
 """Activation functions as modules, each with its backward.
 
 Every activation acts element-wise (softmax along ``dim``) and keeps the shape:
-``x (*) -> y (*)``. The backward multiplies ``grad_output`` by the local derivative;
-it never changes ``grad_output`` in place.
+``x (*) -> y (*)``. Forward keeps what the backward needs with ``save_for_backward``
+(the output, the input or a mask). The backward multiplies ``grad_output`` by the local
+derivative; it never changes ``grad_output`` in place.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
+from ._config import check_int, check_real
 from .module import Module
 
 
@@ -21,16 +23,13 @@ class Sigmoid(Module):
     array([0.5])
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._y: np.ndarray | None = None
-
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._y = F.sigmoid(x)
-        return self._y
+        y = F.sigmoid(x)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        y = self._cached(self._y)
+        (y,) = self.saved_tensors
         return grad_output * (y * (1 - y))
 
 
@@ -42,16 +41,13 @@ class Tanh(Module):
     array([0.])
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._y: np.ndarray | None = None
-
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._y = F.tanh(x)
-        return self._y
+        y = F.tanh(x)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        y = self._cached(self._y)
+        (y,) = self.saved_tensors
         return grad_output * (1 - y * y)
 
 
@@ -63,17 +59,14 @@ class ReLU(Module):
     array([0., 2.])
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._mask: np.ndarray | None = None
-
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
-        self._mask = x > 0
-        return F.relu(x)
+        y = F.relu(x)
+        self.save_for_backward(y > 0)  # the same mask as x > 0
+        return y
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        return grad_output * self._cached(self._mask)
+        (mask,) = self.saved_tensors
+        return grad_output * mask
 
 
 class LeakyReLU(Module):
@@ -88,18 +81,17 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
-        self._x: np.ndarray | None = None
+        self.negative_slope = check_real(negative_slope, "negative_slope", "LeakyReLU")
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = np.asarray(x)
-        return F.leaky_relu(self._x, self.negative_slope)
+        self.save_for_backward(x)
+        return F.leaky_relu(x, self.negative_slope)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        x = self._cached(self._x)
+        (x,) = self.saved_tensors
         return grad_output * F.leaky_relu_derivative(x, self.negative_slope)
 
 
@@ -115,18 +107,17 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = float(alpha)
-        self._x: np.ndarray | None = None
+        self.alpha = check_real(alpha, "alpha", "ELU")
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = np.asarray(x)
-        return F.elu(self._x, self.alpha)
+        self.save_for_backward(x)
+        return F.elu(x, self.alpha)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        x = self._cached(self._x)
+        (x,) = self.saved_tensors
         return grad_output * F.elu_derivative(x, self.alpha)
 
 
@@ -144,15 +135,97 @@ class Softmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
-        self.dim = int(dim)
-        self._y: np.ndarray | None = None
+        self.dim = check_int(dim, "dim", "Softmax")
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._y = F.softmax(x, self.dim)
-        return self._y
+        y = F.softmax(x, self.dim)
+        self.save_for_backward(y)
+        return y
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        return F.softmax_backward(self._cached(self._y), grad_output, self.dim)
+        (y,) = self.saved_tensors
+        return F.softmax_backward(y, grad_output, self.dim)
+
+
+class GELU(Module):
+    """``y = x Φ(x)``, ``Φ`` the standard normal CDF; with ``approximate='tanh'``,
+    ``y = ½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))``.
+
+    Backward: ``dx = dy * (Φ(x) + x φ(x))``, ``φ`` the standard normal density (for the tanh
+    form, see :func:`~nnkit.functional.gelu_derivative`). Shapes: ``x (*) -> y (*)``.
+    As ``torch.nn.GELU``, to rounding; the exact form is slower than the others, as
+    NumPy has no erf (see :func:`~nnkit.functional.gelu`).
+
+    >>> import numpy as np
+    >>> GELU()(np.array([0.0, 1.0]))
+    array([0.        , 0.84134475])
+    >>> GELU(approximate="tanh")
+    GELU(approximate='tanh')
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = F._gelu_approximate(approximate, "GELU")
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x)
+        return F.gelu(x, self.approximate)
+
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+        (x,) = self.saved_tensors
+        return grad_output * F.gelu_derivative(x, self.approximate)
+
+
+class SiLU(Module):
+    """``y = x σ(x)`` (SiLU, also called swish). Backward: ``dx = dy * σ(x) (1 + x (1 - σ(x)))``.
+
+    Shapes: ``x (*) -> y (*)``. As ``torch.nn.SiLU``.
+
+    >>> import numpy as np
+    >>> SiLU()(np.array([0.0, 1.0]))
+    array([0.        , 0.73105858])
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x)
+        return F.silu(x)
+
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+        (x,) = self.saved_tensors
+        return grad_output * F.silu_derivative(x)
+
+
+class Softplus(Module):
+    """``y = (1/β) log(1 + e^(βx))``, a smooth ReLU; ``y = x`` where ``βx > threshold``.
+
+    Backward: ``dx = dy * σ(βx)``, and ``dx = dy`` where ``βx > threshold``.
+    Shapes: ``x (*) -> y (*)``. As ``torch.nn.Softplus``, with ``beta > 0``
+    (see :func:`~nnkit.functional.softplus`).
+
+    >>> import numpy as np
+    >>> Softplus()(np.array([0.0, 100.0]))
+    array([  0.69314718, 100.        ])
+    >>> Softplus(beta=2, threshold=10)
+    Softplus(beta=2.0, threshold=10.0)
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = F._softplus_args(beta, threshold, "Softplus")
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.save_for_backward(x)
+        return F.softplus(x, self.beta, self.threshold)
+
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+        (x,) = self.saved_tensors
+        return grad_output * F.softplus_derivative(x, self.beta, self.threshold)

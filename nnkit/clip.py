@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ._config import check_real
 from .module import Parameter
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -45,8 +46,8 @@ def clip_grad_norm_(
     array([0.6, 0.8])
     """
     params = _as_list(parameters, "clip_grad_norm_")
-    if max_norm < 0:
-        raise ValueError(f"clip_grad_norm_ expected max_norm >= 0, got {max_norm}")
+    max_norm = check_real(max_norm, "max_norm", "clip_grad_norm_", 0.0, allow_inf=True)
+    norm_type = check_real(norm_type, "norm_type", "clip_grad_norm_", 0.0, low_open=True, allow_inf=True)
     if not params:
         return 0.0
     with np.errstate(over="ignore", invalid="ignore"):
@@ -77,7 +78,6 @@ def clip_grad_value_(parameters: Iterable[Parameter] | Parameter, clip_value: fl
     >>> clip_grad_value_([p], 1.0); p.grad
     array([-1. ,  0.5,  1. ])
     """
-    if clip_value < 0:
-        raise ValueError(f"clip_grad_value_ expected clip_value >= 0, got {clip_value}")
+    clip_value = check_real(clip_value, "clip_value", "clip_grad_value_", 0.0, allow_inf=True)
     for p in _as_list(parameters, "clip_grad_value_"):
         np.clip(p.grad, -clip_value, clip_value, out=p.grad)

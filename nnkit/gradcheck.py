@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._config import RngLike, as_rng
+from ._config import RngLike, as_rng, check_real
 from .module import Module
 
 __all__ = ["GradcheckReport", "gradcheck", "numerical_gradient", "rel_error"]
@@ -37,7 +37,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     >>> numerical_gradient(lambda v: float((v ** 2).sum()), np.array([1.0, -3.0]))
     array([ 2., -6.])
     """
-    xc = np.array(x, dtype=np.float64, copy=True)
+    eps = check_real(eps, "eps", "numerical_gradient", 0.0, low_open=True)
+    xc = _float64_copy(x, "numerical_gradient")
     grad = np.zeros_like(xc)
     flat, gflat = xc.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):
@@ -49,6 +50,18 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
         flat[i] = old
         gflat[i] = (plus - minus) / (2 * eps)
     return grad
+
+
+def _float64_copy(x: np.ndarray, where: str) -> np.ndarray:
+    """A float64 copy of ``x``; refuses non-numeric and non-finite input, naming ``where``."""
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where} expected a real-valued numeric array x, got dtype {array.dtype}")
+    xc = np.array(array, dtype=np.float64, copy=True)
+    if not np.isfinite(xc).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(xc))[0])
+        raise ValueError(f"{where} expected finite values in x, got {xc[bad]} at index {bad}")
+    return xc
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -143,8 +156,10 @@ def gradcheck(
     """
     if not isinstance(module, Module):
         raise TypeError(f"gradcheck expected an nnkit Module, got {type(module).__name__}")
+    eps = check_real(eps, "eps", "gradcheck", 0.0, low_open=True)
+    tol = check_real(tol, "tol", "gradcheck", 0.0)
     base = copy.deepcopy(module).to(np.float64)
-    x64 = np.array(x, dtype=np.float64, copy=True)
+    x64 = _float64_copy(x, "gradcheck")
     probe = copy.deepcopy(base)
     out = probe(x64, *args)
     r = 1.0 if np.ndim(out) == 0 else as_rng(rng).normal(size=np.shape(out))

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._config import DTypeLike, RngLike, as_float_dtype, as_rng
+from ._config import DTypeLike, RngLike, as_float_array, as_float_dtype, as_rng, check_int, check_real
 from .module import Module, Parameter
 
 
@@ -20,6 +20,9 @@ class Linear(Module):
 
     Initialization is PyTorch's: every entry of ``weight`` and ``bias`` is drawn from
     ``U(-1/sqrt(in_features), 1/sqrt(in_features))``.
+
+    The input is cast to the parameters' dtype (float32 by default), so float64 or integer
+    data meet a float32 layer without an error (PyTorch raises instead).
 
     >>> import numpy as np, nnkit
     >>> layer = nnkit.Linear(3, 2, rng=0)
@@ -42,19 +45,14 @@ class Linear(Module):
         dtype: DTypeLike = None,
     ) -> None:
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(
-                f"Linear expected positive in_features and out_features, got {in_features} and {out_features}"
-            )
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = check_int(in_features, "in_features", "Linear", minimum=1)
+        self.out_features = check_int(out_features, "out_features", "Linear", minimum=1)
         dt = as_float_dtype(dtype, "Linear")
         gen = as_rng(rng)
         bound = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(gen.uniform(-bound, bound, (out_features, in_features)).astype(dt))
         self.bias = Parameter(gen.uniform(-bound, bound, (out_features,)).astype(dt)) if bias else None
-        self._x: np.ndarray | None = None
-        self._dw: np.ndarray | None = None
+        self._dw: np.ndarray | None = None  # scratch for dweight, kept between steps
 
     def _name(self) -> str:
         return f"Linear({self.in_features} -> {self.out_features})"
@@ -62,21 +60,28 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
+    @property
+    def _x(self) -> np.ndarray:
+        """The input saved by the latest forward (for subclasses that override ``backward``)."""
+        return self.saved_tensors[0]
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{self._name()} expected a real-valued numeric input, got dtype {x.dtype}")
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self._name()} expected input with {self.in_features} features, got shape {x.shape}")
         w = self.weight.data
         if x.dtype != w.dtype:
             x = x.astype(w.dtype)
-        self._x = x
+        self.save_for_backward(x)
         y = x @ w.T
         if self.bias is not None:
             y += self.bias.data
         return y
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        x = self._cached(self._x)
+        (x,) = self.saved_tensors
         dy = np.asarray(grad_output)
         if dy.shape != (*x.shape[:-1], self.out_features):
             raise ValueError(
@@ -112,31 +117,26 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, *, rng: RngLike = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout expected a drop probability p in [0, 1], got {p}")
-        self.p = float(p)
+        self.p = check_real(p, "the drop probability p", "Dropout", 0.0, 1.0)
         self.rng = as_rng(rng)
-        self._scale_mask: np.ndarray | None = None
-        self._identity = False
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
-        self._identity = not self.training or self.p == 0.0
-        if self._identity:
-            self._scale_mask = np.ones((), dtype=x.dtype)
+        x = as_float_array(x, "Dropout")
+        if not self.training or self.p == 0.0:
+            self.save_for_backward(None)  # the identity: no mask
             return x
-        dt = x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float64)
-        keep = self.rng.random(x.shape, dtype=np.float64 if dt == np.float64 else np.float32) >= self.p
+        keep = self.rng.random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) >= self.p
         scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
-        self._scale_mask = keep.astype(dt) * dt.type(scale)
-        return x * self._scale_mask
+        scale_mask = keep.astype(x.dtype) * x.dtype.type(scale)
+        self.save_for_backward(scale_mask)
+        return x * scale_mask
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        mask = self._cached(self._scale_mask)
-        return grad_output if self._identity else grad_output * mask
+        (scale_mask,) = self.saved_tensors
+        return grad_output if scale_mask is None else grad_output * scale_mask
 
 
 class Flatten(Module):
@@ -151,21 +151,21 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim = int(start_dim)
-        self.end_dim = int(end_dim)
-        self._shape: tuple[int, ...] | None = None
+        self.start_dim = check_int(start_dim, "start_dim", "Flatten")
+        self.end_dim = check_int(end_dim, "end_dim", "Flatten")
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
+        x = as_float_array(x, "Flatten")
         start = self.start_dim % x.ndim if x.ndim else 0
         end = self.end_dim % x.ndim if x.ndim else 0
         if start > end:
             raise ValueError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) got shape {x.shape}")
-        self._shape = x.shape
+        self.save_for_backward(x.shape)
         return x.reshape((*x.shape[:start], -1, *x.shape[end + 1 :]))
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-        return np.asarray(grad_output).reshape(self._cached(self._shape))
+        (shape,) = self.saved_tensors
+        return np.asarray(grad_output).reshape(shape)

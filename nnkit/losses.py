@@ -2,7 +2,9 @@
 
 Calling a loss, ``loss_fn(input, target)``, returns the loss as a Python float.
 ``loss_fn.backward()`` then returns ``dL/d input`` (times ``grad_output``, 1 by default),
-with the shape and dtype of ``input``. ``reduction`` is ``'mean'`` or ``'sum'``.
+with the shape and dtype of ``input``, once per call (see :class:`~nnkit.Module`).
+``reduction`` is ``'mean'`` or ``'sum'``. ``input`` is the model's output, so it must be
+floating point; an empty batch is refused (a mean over nothing is undefined).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ class _Loss(Module):
         if reduction not in _REDUCTIONS:
             raise ValueError(f"{type(self).__name__} expected reduction 'mean' or 'sum', got {reduction!r}")
         self.reduction = reduction
-        self._grad: np.ndarray | None = None
 
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
@@ -31,17 +32,19 @@ class _Loss(Module):
 
     def backward(self, grad_output: float = 1.0, *, input_grad: bool = True) -> np.ndarray:
         """Return ``dL/d input`` scaled by ``grad_output``."""
-        grad = self._cached(self._grad)
+        (grad,) = self.saved_tensors
         return grad if grad_output == 1.0 else grad * grad.dtype.type(grad_output)
 
     def _as_float(self, input: np.ndarray) -> np.ndarray:
         x = np.asarray(input)
         if not np.issubdtype(x.dtype, np.floating):
             raise ValueError(f"{type(self).__name__} expected a floating-point input, got dtype {x.dtype}")
+        if x.size == 0:
+            raise ValueError(f"{type(self).__name__} expected a non-empty input, got shape {x.shape}")
         return x
 
     def _reduce_scale(self, count: int) -> float:
-        return 1.0 / max(count, 1) if self.reduction == "mean" else 1.0
+        return 1.0 / count if self.reduction == "mean" else 1.0
 
 
 class MSELoss(_Loss):
@@ -64,7 +67,7 @@ class MSELoss(_Loss):
             raise ValueError(f"MSELoss expected target of shape {x.shape} (the input's), got shape {t.shape}")
         diff = x - t.astype(x.dtype, copy=False)
         scale = self._reduce_scale(x.size)
-        self._grad = diff * x.dtype.type(2.0 * scale)
+        self.save_for_backward(diff * x.dtype.type(2.0 * scale))
         return float(np.dot(diff.ravel(), diff.ravel()) * scale)
 
 
@@ -72,6 +75,8 @@ class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy on logits: ``L = -(1/N) Σ_n log softmax(x_n)[t_n]``.
 
     Shapes: ``input`` logits ``(N, C)``; ``target`` integer class labels ``(N,)`` in ``[0, C)``.
+    One-hot or probability targets ``(N, C)``, which PyTorch also accepts, are refused: pass
+    ``Y.argmax(axis=1)`` for one-hot ``Y``.
     The log-softmax is fused and computed stably (the row maximum is subtracted), so
     huge logits are fine. Backward: ``dx = (softmax(x) - onehot(t)) / N``.
 
@@ -91,11 +96,12 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"CrossEntropyLoss expected logits of shape (N, C), got shape {x.shape}")
         n, c = x.shape
         if not (np.issubdtype(t.dtype, np.integer) and t.shape == (n,)):
+            hint = " (for one-hot targets Y, pass Y.argmax(axis=1))" if t.shape == (n, c) else ""
             raise ValueError(
                 f"CrossEntropyLoss expected integer class labels of shape ({n},), got dtype {t.dtype} "
-                f"and shape {t.shape}"
+                f"and shape {t.shape}{hint}"
             )
-        if n and (t.min() < 0 or t.max() >= c):
+        if t.min() < 0 or t.max() >= c:
             bad = t[(t < 0) | (t >= c)][0]
             raise ValueError(f"CrossEntropyLoss expected class labels in [0, {c}), got label {bad}")
         logp = F.log_softmax(x, dim=1)
@@ -104,7 +110,7 @@ class CrossEntropyLoss(_Loss):
         grad = np.exp(logp)
         grad[rows, t] -= 1
         grad *= x.dtype.type(scale)
-        self._grad = grad
+        self.save_for_backward(grad)
         return float(-logp[rows, t].sum() * scale)
 
 
@@ -129,9 +135,9 @@ class BCEWithLogitsLoss(_Loss):
         if t.shape != x.shape:
             raise ValueError(f"BCEWithLogitsLoss expected target of shape {x.shape} (the input's), got shape {t.shape}")
         t = t.astype(x.dtype, copy=False)
-        if t.size and (t.min() < 0 or t.max() > 1):
+        if t.min() < 0 or t.max() > 1:
             raise ValueError("BCEWithLogitsLoss expected targets in [0, 1], got values outside that range")
         scale = self._reduce_scale(x.size)
-        self._grad = (F.sigmoid(x) - t) * x.dtype.type(scale)
+        self.save_for_backward((F.sigmoid(x) - t) * x.dtype.type(scale))
         per_element = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
         return float(per_element.sum() * scale)

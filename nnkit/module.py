@@ -3,13 +3,17 @@
 A module computes ``forward`` and, given the gradient of the loss with respect to its
 output, ``backward`` returns the gradient with respect to its input and *adds* the
 gradients of its parameters into ``Parameter.grad`` (``+=``, so several backward passes
-accumulate, as in PyTorch). Parameters and sub-modules are found by walking the
-instance's attributes, so a layer needs no registration code.
+accumulate, as in PyTorch). Each backward uses what one forward saved, once (see
+:class:`Module`). Parameters and sub-modules are found by walking the instance's
+attributes, so a layer needs no registration code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+import inspect
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -40,14 +44,17 @@ class Parameter:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of ``data``."""
         return self.data.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The dtype of ``data``."""
         return self.data.dtype
 
     @property
     def size(self) -> int:
+        """The number of elements of ``data``."""
         return self.data.size
 
     def zero_grad(self) -> None:
@@ -58,18 +65,93 @@ class Parameter:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
 
 
+class _BackwardPass(threading.local):
+    """Whether the backward pass running in this thread keeps what forward saved (``retain_graph``)."""
+
+    retain = False
+
+
+_PASS = _BackwardPass()
+
+
+def _forward_tracked(forward: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a subclass's ``forward``: forget what the previous forward saved, then mark the module
+    ready for one ``backward`` once forward has returned."""
+
+    @functools.wraps(forward)
+    def tracked(self: Module, *args: Any, **kwargs: Any) -> Any:
+        if self._in_forward:  # a subclass's forward calling super().forward()
+            return forward(self, *args, **kwargs)
+        self._saved_tensors, self._graph, self._in_forward = None, "none", True
+        try:
+            out = forward(self, *args, **kwargs)
+        finally:
+            self._in_forward = False
+        self._graph = "ready"
+        return out
+
+    return tracked
+
+
+def _backward_tracked(backward: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a subclass's ``backward``: refuse it before forward and a second time after one
+    forward, take ``retain_graph``, and free what forward saved once backward has returned."""
+
+    @functools.wraps(backward)
+    def tracked(self: Module, *args: Any, retain_graph: bool = False, **kwargs: Any) -> Any:
+        if self._in_backward:  # a subclass's backward calling super().backward()
+            return backward(self, *args, **kwargs)
+        if self._graph != "ready":
+            raise RuntimeError(self._graph_error())
+        retain, outer = bool(retain_graph) or _PASS.retain, _PASS.retain
+        _PASS.retain, self._in_backward = retain, True
+        try:
+            result = backward(self, *args, **kwargs)
+        finally:
+            _PASS.retain, self._in_backward = outer, False
+        if not retain:
+            self._saved_tensors, self._graph = None, "freed"
+        return result
+
+    signature = inspect.signature(backward)
+    if "retain_graph" not in signature.parameters:
+        params = list(signature.parameters.values())
+        keep = inspect.Parameter("retain_graph", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
+        at = next((i for i, p in enumerate(params) if p.kind == p.VAR_KEYWORD), len(params))
+        tracked.__signature__ = signature.replace(parameters=[*params[:at], keep, *params[at:]])  # type: ignore[attr-defined]
+    return tracked
+
+
 class Module:
     """Base class of every layer, activation, loss and container.
 
-    Subclasses implement ``forward(x)`` and ``backward(grad_output)``. ``backward``
-    returns ``dL/dx`` and accumulates ``dL/dθ`` into each parameter's ``grad``.
-    Calling ``backward`` before ``forward`` raises ``RuntimeError``.
+    A subclass implements two methods, and :class:`Module` does the bookkeeping:
 
-    ``backward`` also takes ``input_grad=False`` to skip ``dL/dx`` when the caller
-    does not need it (the first layer of a network, as PyTorch does for inputs that
-    do not require grad); it then returns ``None``.
+    - ``forward(x)`` computes the output and keeps what backward will need with
+      ``self.save_for_backward(...)``;
+    - ``backward(grad_output)`` reads those values back from ``self.saved_tensors``, *adds*
+      ``dL/dθ`` into each parameter's ``grad`` (``+=``, so gradients accumulate, as in PyTorch),
+      and returns ``dL/dx``. With ``input_grad=False`` it may skip ``dL/dx`` and return ``None``
+      (the first layer of a network, as PyTorch does for inputs that do not require grad).
 
-    A new layer keeps what backward needs from forward, and adds into its gradients:
+    Parameters and sub-modules are found by walking the instance's attributes, so a layer
+    needs no registration code.
+
+    **One backward per forward.** As in PyTorch, ``backward`` frees what forward saved, so a
+    second ``backward`` after one ``forward`` raises ``RuntimeError`` instead of silently adding
+    the same gradients twice; so does ``backward`` before any ``forward``. To run backward
+    again on the same forward (to time it, or to accumulate on purpose), pass
+    ``retain_graph=True`` to every backward but the last: it keeps the saved values, for this
+    module and for every module its backward calls. ``backward`` takes ``retain_graph`` for
+    every subclass; a subclass's own ``backward`` need not mention it.
+
+    **dtypes.** A module computes in floating point. Floating-point input keeps its dtype,
+    except in a layer with parameters (:class:`~nnkit.Linear`), which casts its input to its
+    parameters' dtype (float32 by default: float64 data meets a float32 model without an error).
+    Integer or boolean input becomes the default dtype (:func:`~nnkit.get_default_dtype`,
+    float32 unless changed). Outputs and gradients have the dtype of the computation.
+
+    A new layer, ``y = a * x`` with one parameter ``a``:
 
     >>> import numpy as np
     >>> class Scale(Module):
@@ -77,35 +159,92 @@ class Module:
     ...     def __init__(self):
     ...         super().__init__()
     ...         self.a = Parameter(np.ones(1))
-    ...         self._x = None
     ...     def forward(self, x):
-    ...         self._x = x
+    ...         self.save_for_backward(x)
     ...         return self.a.data * x
     ...     def backward(self, dy, *, input_grad=True):
-    ...         self.a.grad += (dy * self._cached(self._x)).sum()
+    ...         (x,) = self.saved_tensors
+    ...         self.a.grad += (dy * x).sum()
     ...         return self.a.data * dy
     >>> m = Scale()
     >>> m(np.array([1.0, 2.0])), m.backward(np.array([1.0, 1.0])), m.a.grad
     (array([1., 2.]), array([1., 1.]), array([3.]))
+    >>> m.backward(np.array([1.0, 1.0]))
+    Traceback (most recent call last):
+        ...
+    RuntimeError: Scale: backward called a second time after one forward; ...
     """
 
     training: bool
+    # What forward saved for backward, and where the module stands: "none" (no forward yet),
+    # "ready" (forward ran) or "freed" (backward ran and freed the saved values).
+    _saved_tensors: tuple[Any, ...] | None = None
+    _graph: str = "none"
+    _in_forward: bool = False
+    _in_backward: bool = False
 
     def __init__(self) -> None:
         self.training = True
 
-    # --- the maths -----------------------------------------------------------
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Wrap each subclass's own ``forward`` and ``backward`` so that every module follows the
+        one-backward-per-forward rule and takes ``retain_graph``, with no code of its own."""
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__:
+            cls.forward = _forward_tracked(cls.__dict__["forward"])  # type: ignore[method-assign]
+        if "backward" in cls.__dict__:
+            cls.backward = _backward_tracked(cls.__dict__["backward"])  # type: ignore[method-assign]
+
     def forward(self, *args: Any) -> Any:
+        """Compute the module's output. Subclasses implement it, and call
+        :meth:`~nnkit.Module.save_for_backward` with what their backward needs."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
-    def backward(self, grad_output: Any, *, input_grad: bool = True) -> Any:
+    def backward(self, grad_output: Any, *, input_grad: bool = True, retain_graph: bool = False) -> Any:
+        """Given ``grad_output = dL/dy``, add ``dL/dθ`` into each parameter's ``grad`` and return
+        ``dL/dx`` (``None`` when ``input_grad=False``). Subclasses implement it.
+
+        It runs once per forward: the values forward saved are freed afterwards, and a second
+        call raises ``RuntimeError``, unless ``retain_graph=True`` keeps them for another call.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def __call__(self, *args: Any) -> Any:
+        """``module(x)`` is ``module.forward(x)``."""
         return self.forward(*args)
 
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep ``values`` (arrays, usually) from ``forward`` for ``backward``, which reads them
+        back from :attr:`~nnkit.Module.saved_tensors`. They are freed when backward has run (the name is
+        PyTorch's, from ``torch.autograd.Function``)."""
+        self._saved_tensors = values
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The tuple that ``forward`` passed to :meth:`~nnkit.Module.save_for_backward`.
+
+        Raises ``RuntimeError`` before forward, and after a backward that freed it.
+        """
+        if self._saved_tensors is None:
+            if self._graph == "ready":
+                raise RuntimeError(
+                    f"{self._name()}: saved_tensors is empty: its forward did not call self.save_for_backward(...)"
+                )
+            raise RuntimeError(self._graph_error())
+        return self._saved_tensors
+
+    def _graph_error(self) -> str:
+        if self._graph == "freed":
+            return (
+                f"{self._name()}: backward called a second time after one forward; the first backward freed "
+                "the values forward saved. Run forward again, or pass retain_graph=True to the first backward "
+                "to keep them (as in PyTorch)"
+            )
+        return f"{self._name()}: backward called before forward"
+
     def _cached(self, value: Any) -> Any:
-        """Return a value saved by ``forward``, or raise if ``forward`` has not run."""
+        """Return a value kept by ``forward`` in an attribute, or raise if ``forward`` has not run.
+        New code should use :meth:`~nnkit.Module.save_for_backward` and :attr:`~nnkit.Module.saved_tensors` instead."""
         if value is None:
             raise RuntimeError(f"{self._name()}: backward called before forward")
         return value
@@ -114,10 +253,11 @@ class Module:
         """Short name used in error messages, e.g. ``Linear(3 -> 4)``."""
         return type(self).__name__
 
-    # --- parameters and children ---------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """Yield ``(name, module)`` for each direct sub-module, in attribute order."""
         for name, value in vars(self).items():
+            if name == "_saved_tensors":  # what forward saved is not part of the model
+                continue
             if isinstance(value, Module):
                 yield name, value
             elif isinstance(value, (list, tuple)):
@@ -126,6 +266,7 @@ class Module:
                         yield f"{name}.{i}", item
 
     def children(self) -> Iterator[Module]:
+        """Yield each direct sub-module."""
         for _, child in self.named_children():
             yield child
 
@@ -155,6 +296,8 @@ class Module:
             yield from child._all_named_parameters(prefix + name + ".")
 
     def parameters(self) -> Iterator[Parameter]:
+        """Yield every :class:`~nnkit.Parameter` of this module and its sub-modules, each once
+        (what an optimizer takes: ``optim.SGD(model.parameters(), lr=0.1)``)."""
         for _, p in self.named_parameters():
             yield p
 
@@ -163,7 +306,6 @@ class Module:
         for p in self.parameters():
             p.zero_grad()
 
-    # --- modes, dtype, state ---------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         """Set training mode (``True``) or evaluation mode (``False``) recursively."""
         for m in self.modules():
@@ -189,33 +331,35 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, np.ndarray], strict: bool = True) -> None:
         """Copy arrays into the parameters (cast to each parameter's dtype).
 
-        Raises ``KeyError`` for missing or unexpected keys (when ``strict``) and
-        ``ValueError`` for a wrong shape, naming the key.
+        Every entry is checked before any parameter is written, so a failed call leaves the
+        module unchanged. Raises ``KeyError`` for missing or unexpected keys (when ``strict``),
+        ``ValueError`` for a wrong shape and ``TypeError`` for a non-numeric array, naming the key.
         """
+        where = f"{type(self).__name__}.load_state_dict"
         own = dict(self.named_parameters())
         missing = sorted(set(own) - set(state_dict))
         unexpected = sorted(set(state_dict) - set(own))
         if strict and (missing or unexpected):
-            raise KeyError(
-                f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
-            )
+            raise KeyError(f"{where}: missing keys {missing}, unexpected keys {unexpected}")
+        updates = []
         for name, p in own.items():
             if name not in state_dict:
                 continue
             value = np.asarray(state_dict[name])
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"{where}: '{name}' expected a real-valued numeric array, got dtype {value.dtype}")
             if value.shape != p.data.shape:
-                raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: '{name}' expected shape {p.data.shape}, "
-                    f"got shape {value.shape}"
-                )
+                raise ValueError(f"{where}: '{name}' expected shape {p.data.shape}, got shape {value.shape}")
+            updates.append((p, value))
+        for p, value in updates:
             p.data[...] = value
 
     def num_parameters(self) -> int:
         """The number of scalar parameters."""
         return sum(p.size for p in self.parameters())
 
-    # --- printing ----------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The text inside the parentheses of ``repr(module)``, e.g. ``"p=0.5"`` for Dropout."""
         return ""
 
     def __repr__(self) -> str:
@@ -256,28 +400,34 @@ class Sequential(Module):
         self.layers: list[Module] = list(modules)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yield ``(str(position), module)`` for each module: ``("0", Linear(...))``, ..."""
         for i, m in enumerate(self.layers):
             yield str(i), m
 
     def __getitem__(self, index: int) -> Module:
+        """The module at position ``index``."""
         return self.layers[index]
 
     def __len__(self) -> int:
+        """The number of modules."""
         return len(self.layers)
 
     def __iter__(self) -> Iterator[Module]:
+        """Iterate over the modules in order."""
         return iter(self.layers)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Apply the modules in order."""
         for m in self.layers:
             x = m(x)
         return x
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        """Run backward through the modules in reverse.
+        """Run backward through the modules in reverse and return ``dL/dx``.
 
         With ``input_grad=False`` the modules in front of the first one that has
         parameters are skipped, and that one does not compute its input gradient.
+        ``retain_graph=True`` keeps every module's saved values for another backward.
         """
         first = 0
         if not input_grad:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ._config import check_int, check_real
 from .module import Parameter
 
 __all__ = [
@@ -42,21 +43,37 @@ class Optimizer:
 
     ``step()`` updates every parameter in place from its ``.grad``; ``zero_grad()`` sets the
     gradients to zero (backward passes add into them). Subclasses implement ``_update``.
+    Every hyper-parameter is checked when it is set: a NaN or infinite ``lr``, ``eps``,
+    ``momentum``, ``weight_decay``... raises ``ValueError`` naming the optimizer.
     """
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
-        self.params: list[Parameter] = list(params)
         name = type(self).__name__
+        if isinstance(params, Parameter):
+            raise TypeError(f"{name} expected an iterable of Parameters (e.g. [p]), got one Parameter")
+        try:
+            self.params: list[Parameter] = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{name} expected an iterable of Parameters (model.parameters()), got {type(params).__name__}"
+            ) from None
         if not self.params:
             raise ValueError(f"{name} got an empty parameter list")
         for p in self.params:
             if not isinstance(p, Parameter):
                 raise TypeError(f"{name} expected Parameters, got {type(p).__name__}")
-        if lr < 0:
-            raise ValueError(f"{name} expected lr >= 0, got {lr}")
-        self.lr = float(lr)
+        self.lr = lr
         self.step_count = 0
         self.state: dict[int, dict[str, np.ndarray]] = {}
+
+    @property
+    def lr(self) -> float:
+        """The learning rate ``γ``: a finite number >= 0, which may be changed between steps."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_real(value, "lr", type(self).__name__, 0.0)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to zero."""
@@ -71,12 +88,11 @@ class Optimizer:
     def _update(self, i: int, p: Parameter) -> None:
         raise NotImplementedError
 
-    @staticmethod
-    def _check(name: str, value: float, low: float, high: float = math.inf, high_open: bool = False) -> None:
-        ok = low <= value < high if high_open else low <= value <= high
-        if not ok:
-            bracket = ")" if high_open else "]"
-            raise ValueError(f"expected {name} in [{low}, {high}{bracket}, got {value}")
+    def _check(
+        self, name: str, value: float, low: float = 0.0, high: float = math.inf, high_open: bool = False
+    ) -> float:
+        """``value`` as a float, or ``ValueError``/``TypeError`` naming the optimizer and ``name``."""
+        return check_real(value, name, type(self).__name__, low, high, high_open=high_open)
 
     def _grad(self, i: int, p: Parameter, weight_decay: float) -> np.ndarray:
         """``g + λθ`` (L2 weight decay added to the gradient), in a reusable buffer."""
@@ -94,7 +110,8 @@ class Optimizer:
         return state[key]
 
     def __repr__(self) -> str:
-        opts = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("params", "state", "step_count"))
+        hidden = ("params", "state", "step_count", "_lr")
+        opts = ", ".join([f"lr={self.lr}"] + [f"{k}={v}" for k, v in vars(self).items() if k not in hidden])
         return f"{type(self).__name__}({opts})"
 
 
@@ -126,12 +143,12 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self._check("momentum", momentum, 0.0)
-        self._check("weight_decay", weight_decay, 0.0)
-        if nesterov and (momentum <= 0 or dampening != 0):
+        self.momentum = self._check("momentum", momentum)
+        self.dampening = self._check("dampening", dampening, 0.0, 1.0)
+        self.weight_decay = self._check("weight_decay", weight_decay)
+        if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError("SGD with nesterov=True requires momentum > 0 and dampening = 0")
-        self.momentum, self.dampening = float(momentum), float(dampening)
-        self.weight_decay, self.nesterov = float(weight_decay), bool(nesterov)
+        self.nesterov = bool(nesterov)
 
     def _update(self, i: int, p: Parameter) -> None:
         g = self._grad(i, p, self.weight_decay)
@@ -173,9 +190,8 @@ class Adagrad(Optimizer):
         self, params: Iterable[Parameter], lr: float = 1e-2, eps: float = 1e-10, weight_decay: float = 0.0
     ) -> None:
         super().__init__(params, lr)
-        self._check("eps", eps, 0.0)
-        self._check("weight_decay", weight_decay, 0.0)
-        self.eps, self.weight_decay = float(eps), float(weight_decay)
+        self.eps = self._check("eps", eps)
+        self.weight_decay = self._check("weight_decay", weight_decay)
 
     def _update(self, i: int, p: Parameter) -> None:
         g = self._grad(i, p, self.weight_decay)
@@ -214,12 +230,10 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self._check("alpha", alpha, 0.0, 1.0)
-        self._check("eps", eps, 0.0)
-        self._check("weight_decay", weight_decay, 0.0)
-        self._check("momentum", momentum, 0.0)
-        self.alpha, self.eps = float(alpha), float(eps)
-        self.weight_decay, self.momentum = float(weight_decay), float(momentum)
+        self.alpha = self._check("alpha", alpha, 0.0, 1.0)
+        self.eps = self._check("eps", eps)
+        self.weight_decay = self._check("weight_decay", weight_decay)
+        self.momentum = self._check("momentum", momentum)
 
     def _update(self, i: int, p: Parameter) -> None:
         g = self._grad(i, p, self.weight_decay)
@@ -268,12 +282,14 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self._check("betas[0]", betas[0], 0.0, 1.0, high_open=True)
-        self._check("betas[1]", betas[1], 0.0, 1.0, high_open=True)
-        self._check("eps", eps, 0.0)
-        self._check("weight_decay", weight_decay, 0.0)
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps, self.weight_decay = float(eps), float(weight_decay)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{type(self).__name__} expected betas to be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (
+            self._check("betas[0]", betas[0], 0.0, 1.0, high_open=True),
+            self._check("betas[1]", betas[1], 0.0, 1.0, high_open=True),
+        )
+        self.eps = self._check("eps", eps)
+        self.weight_decay = self._check("weight_decay", weight_decay)
 
     def _update(self, i: int, p: Parameter) -> None:
         dt = p.data.dtype.type
@@ -377,10 +393,9 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if step_size < 1:
-            raise ValueError(f"StepLR expected step_size >= 1, got {step_size}")
+        self.step_size = check_int(step_size, "step_size", "StepLR", minimum=1)
+        self.gamma = check_real(gamma, "gamma", "StepLR", 0.0)
         super().__init__(optimizer)
-        self.step_size, self.gamma = int(step_size), float(gamma)
 
     def _next_lr(self, lr: float) -> float:
         return lr * self.gamma if self.last_epoch % self.step_size == 0 else lr
@@ -396,8 +411,8 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = check_real(gamma, "gamma", "ExponentialLR", 0.0)
         super().__init__(optimizer)
-        self.gamma = float(gamma)
 
     def _next_lr(self, lr: float) -> float:
         return lr * self.gamma
@@ -420,10 +435,9 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR expected T_max >= 1, got {T_max}")
+        self.T_max = check_int(T_max, "T_max", "CosineAnnealingLR", minimum=1)
+        self.eta_min = check_real(eta_min, "eta_min", "CosineAnnealingLR", 0.0)
         super().__init__(optimizer)
-        self.T_max, self.eta_min = int(T_max), float(eta_min)
 
     def _next_lr(self, lr: float) -> float:
         t, T = self.last_epoch, self.T_max

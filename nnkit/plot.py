@@ -16,6 +16,7 @@ lines by dash pattern (see :func:`book_style`). Needs the ``plot`` extra
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ try:
     import matplotlib.pyplot as plt
     from cycler import cycler
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError(f"nnkit.plot needs matplotlib ({err.name} is missing): pip install 'nnkit[plot]'") from err
 
@@ -33,12 +35,18 @@ from .module import Module
 __all__ = [
     "CLASS_COLORS",
     "CLASS_MARKERS",
+    "DISPLAY_DPI",
     "LINE_STYLES",
+    "MAX_FIGURE_WIDTH_IN",
+    "MIN_FONT_PT",
+    "PIXEL_RATIO",
     "book_style",
     "decision_boundary",
     "loss_curves",
     "model_dtype",
     "scatter_classes",
+    "seed_band",
+    "small_text",
 ]
 
 #: Colours (Okabe-Ito, safe for colour-blind readers) and markers for classes 0, 1, 2, ...
@@ -48,19 +56,115 @@ CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 
 
+#: The on-screen size of a figure in the book, in CSS pixels per inch of its ``figsize``.
+DISPLAY_DPI = 100
+#: Figures and explorable frames are drawn at this multiple of their on-screen size, so that they
+#: stay sharp on HiDPI screens and at 200% zoom.
+PIXEL_RATIO = 2
+#: The smallest font size in points that a figure may use. At ``DISPLAY_DPI`` it shows at 14.6 CSS px,
+#: no smaller than the site's caption text (0.875 of the 16 px body text, so 14 px).
+MIN_FONT_PT = 10.5
+#: The widest figure the book shows, in inches. At ``DISPLAY_DPI`` it is 750 CSS px, which fits the
+#: text column of a window 1440 px wide or wider without being scaled down (and its text with it).
+MAX_FIGURE_WIDTH_IN = 7.5
+
+
 def book_style() -> None:
-    """Set matplotlib defaults for the book: small figures, and lines that differ by colour *and* dash."""
+    """Set matplotlib defaults for the book.
+
+    - Figures show at ``DISPLAY_DPI`` CSS pixels per inch and are drawn at ``PIXEL_RATIO`` times
+      that: in a notebook, the inline backend stores a pixel-doubled ("retina") PNG with its
+      display width, and ``savefig`` defaults to the same resolution.
+    - No text is smaller than ``MIN_FONT_PT`` (the site's caption size once shown).
+    - Lines differ by colour *and* dash pattern, so that figures work in greyscale.
+    """
     n = len(LINE_STYLES)
     plt.rcParams.update(
         {
             "figure.figsize": (6.0, 3.6),
-            "figure.dpi": 80,
+            "figure.dpi": DISPLAY_DPI,
+            "savefig.dpi": DISPLAY_DPI * PIXEL_RATIO,
+            "font.size": 11.0,
+            "axes.titlesize": 12.0,
+            "axes.labelsize": 11.0,
+            "xtick.labelsize": MIN_FONT_PT,
+            "ytick.labelsize": MIN_FONT_PT,
+            "legend.fontsize": MIN_FONT_PT,
+            "legend.title_fontsize": MIN_FONT_PT,
+            "figure.titlesize": 12.0,
             "axes.grid": True,
             "grid.alpha": 0.3,
             "axes.prop_cycle": cycler(color=list(CLASS_COLORS[:n])) + cycler(linestyle=list(LINE_STYLES)),
             "legend.frameon": False,
         }
     )
+    _inline_retina()
+
+
+def _inline_retina() -> None:
+    """In IPython with the inline backend, store figures as pixel-doubled PNGs with their display size."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # pragma: no cover - plain Python, no notebook
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
+
+
+def small_text(figure: Figure, min_size: float = MIN_FONT_PT) -> list[str]:
+    """The visible texts of ``figure`` (titles, labels, tick labels, legends, annotations) whose
+    font is smaller than ``min_size`` points, as ``"'text' (9.0 pt)"`` strings; empty if none.
+
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_title("fine", fontsize=12); _ = ax.text(0, 0, "tiny", fontsize=6)
+    >>> small_text(fig)
+    ["'tiny' (6.0 pt)"]
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    found = []
+    for text in figure.findobj(Text):
+        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < min_size - 1e-9:
+            found.append(f"{text.get_text()!r} ({text.get_fontsize():.1f} pt)")
+    return found
+
+
+def seed_band(
+    ax: Axes,
+    x: Sequence[float] | np.ndarray,
+    runs: Sequence[Sequence[float]] | np.ndarray,
+    *,
+    center: str = "median",
+    alpha: float = 0.2,
+    **line_kwargs: Any,
+) -> Any:
+    """Draw runs over seeds as their median (or mean) line and a min–max band; return the line.
+
+    ``runs`` has shape ``(n_seeds, len(x))``; the band is shaded in the line's colour, so it
+    follows the colour and dash cycle of :func:`book_style` unless ``color`` is given. NaN
+    values (a run that diverged or stopped early) are left out of that point's statistics.
+
+    >>> fig, ax = plt.subplots()
+    >>> line = seed_band(ax, [1, 2, 3], [[1.0, 0.5, 0.2], [1.2, 0.7, 0.4], [0.8, 0.6, 0.3]], label="SGD")
+    >>> line.get_ydata().tolist(), line.get_label()
+    ([1.0, 0.6, 0.3], 'SGD')
+    >>> plt.close(fig)
+    """
+    x = np.asarray(x, dtype=float)
+    runs = np.atleast_2d(np.asarray(runs, dtype=float))
+    if runs.ndim != 2 or runs.shape[1] != x.shape[0]:
+        raise ValueError(f"seed_band() expected runs of shape (n_seeds, {x.shape[0]}), got {runs.shape}")
+    if center not in ("median", "mean"):
+        raise ValueError(f"seed_band() center must be 'median' or 'mean', got {center!r}")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a point where every run is NaN
+        middle = np.nanmedian(runs, axis=0) if center == "median" else np.nanmean(runs, axis=0)
+        low, high = np.nanmin(runs, axis=0), np.nanmax(runs, axis=0)
+    (line,) = ax.plot(x, middle, **line_kwargs)
+    ax.fill_between(x, low, high, color=line.get_color(), alpha=alpha, linewidth=0)
+    return line
 
 
 def scatter_classes(
@@ -85,7 +189,7 @@ def scatter_classes(
         )
     ax.set(xlabel="$x_1$", ylabel="$x_2$")
     if legend:
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="best")
     return ax
 
 

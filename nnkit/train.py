@@ -1,9 +1,11 @@
 """The training loop: :func:`fit`, :class:`History`, callbacks and :class:`EarlyStopping`.
 
 ``fit`` runs, for each mini-batch: forward, loss, ``optimizer.zero_grad()``, backward,
-``optimizer.step()``. When the loss becomes NaN or infinite it stops, records where in
-the :class:`History`, and emits one warning; overflow warnings from NumPy are
-silenced while it trains, so a learning rate that is far too large ends cleanly.
+``optimizer.step()``. It checks its arguments and data first (matching lengths, at least
+one sample, finite values). When the loss becomes NaN or infinite it stops, records where
+in the :class:`History`, and emits one warning; NumPy's overflow warnings are silenced
+inside those training steps (and the validation), so a learning rate that is far too
+large ends cleanly. Callbacks run under the caller's own NumPy error settings.
 
 >>> import numpy as np, nnkit
 >>> from nnkit import data, optim, train
@@ -18,14 +20,15 @@ silenced while it trains, so a learning rate that is far too large ends cleanly.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from ._config import RngLike, as_rng
+from ._config import RngLike, as_rng, check_int, check_real
 from .data import batches
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss
 from .module import Module
@@ -120,11 +123,11 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, restore_best: bool = True):
-        if patience < 0:
-            raise ValueError(f"EarlyStopping expected patience >= 0, got {patience}")
-        if min_delta < 0:
-            raise ValueError(f"EarlyStopping expected min_delta >= 0, got {min_delta}")
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        if not isinstance(monitor, str):
+            raise TypeError(f"EarlyStopping expected monitor to be a name such as 'val_loss', got {monitor!r}")
+        self.monitor = monitor
+        self.patience = check_int(patience, "patience", "EarlyStopping", minimum=0)
+        self.min_delta = check_real(min_delta, "min_delta", "EarlyStopping", 0.0)
         self.restore_best = restore_best
         self.maximize = "acc" in monitor
 
@@ -186,6 +189,7 @@ def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     >>> predict(model, np.ones((5, 3)), batch_size=2).shape, model.training
     ((5, 2), True)
     """
+    batch_size = check_int(batch_size, "batch_size", "predict", minimum=1)
     was_training = model.training
     model.eval()
     try:
@@ -203,7 +207,7 @@ def evaluate(model: Module, loss_fn: Module, data: Data, batch_size: int = 1024)
     >>> sorted(evaluate(model, nnkit.CrossEntropyLoss(), (np.ones((4, 2)), np.array([0, 1, 0, 1]))))
     ['accuracy', 'loss']
     """
-    X, y = data
+    X, y = _check_data(data, "data", "evaluate")
     out = predict(model, X, batch_size)
     result = {"loss": float(loss_fn(out, y))}
     if isinstance(loss_fn, (CrossEntropyLoss, BCEWithLogitsLoss)):
@@ -211,14 +215,123 @@ def evaluate(model: Module, loss_fn: Module, data: Data, batch_size: int = 1024)
     return result
 
 
-def _progress(iterable: Iterable[int], enabled: bool, total: int) -> Any:
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            return iterable
-        return tqdm(iterable, total=total, unit="epoch")
-    return iterable
+def _check_data(data: Any, name: str, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """``data`` as two arrays ``(X, y)``, or an error naming ``where``, the pair (``name``), the
+    array and what is wrong: not a pair, not numeric, lengths that differ, no sample, the first
+    NaN or infinity."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        kind = type(data).__name__
+        got = f"a {kind} of length {len(data)}" if isinstance(data, (tuple, list)) else kind
+        raise TypeError(f"{where} expected {name} as a pair (X, y), got {got}")
+    X, y = np.asarray(data[0]), np.asarray(data[1])
+    for label, a in (("X", X), ("y", y)):
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{where} expected {name} {label} to be a real-valued numeric array, got dtype {a.dtype}")
+        if a.ndim == 0:
+            raise ValueError(f"{where} expected {name} {label} to have one entry per sample, got a scalar")
+    if len(X) != len(y):
+        raise ValueError(f"{where} expected {name} X and y of the same length, got {len(X)} and {len(y)}")
+    if len(X) == 0:
+        raise ValueError(f"{where} expected at least one sample in {name}, got X of shape {X.shape}")
+    for label, a in (("X", X), ("y", y)):
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            bad = np.argwhere(~np.isfinite(a))
+            index = tuple(int(i) for i in bad[0])
+            shown = index[0] if len(index) == 1 else index
+            count = f"{len(bad)} non-finite value{'s' if len(bad) > 1 else ''} in all"
+            raise ValueError(
+                f"{where} expected finite values in {name} {label}, got {a[index]} at index {shown} ({count})"
+            )
+    return X, y
+
+
+class _PlainProgress:
+    """What ``progress=True`` shows when tqdm cannot be imported: a line per epoch on stderr
+    (at most about 20 lines in all)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.every = total, max(1, math.ceil(total / 20))
+        self.epoch = 0
+
+    def __iter__(self) -> Iterator[int]:
+        for epoch in range(self.total):
+            self.epoch = epoch
+            yield epoch
+
+    def set_postfix(self, logs: dict[str, str]) -> None:
+        done = self.epoch + 1
+        if done % self.every == 0 or done == self.total:
+            values = " ".join(f"{k}={v}" for k, v in logs.items())
+            print(f"fit: epoch {done}/{self.total} {values}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(enabled: bool, total: int) -> Any:
+    """The epochs to loop over: a tqdm bar, a plain fallback, or a bare range."""
+    if not enabled:
+        return range(total)
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        warnings.warn(
+            "fit: tqdm could not be imported (it is a dependency of nnkit: pip install tqdm), so fit prints "
+            "a line per epoch instead of a progress bar; pass progress=False for neither",
+            UserWarning,
+            stacklevel=3,
+        )
+        return _PlainProgress(total)
+    return tqdm(range(total), total=total, unit="epoch")
+
+
+def _train_step(model: Module, loss_fn: Module, optimizer: Optimizer, xb: np.ndarray, yb: np.ndarray) -> Any:
+    """One mini-batch: forward, loss, and (when the loss is finite) zero_grad, backward, step.
+
+    NumPy's overflow warnings are silenced here, and only here (and in validation): a step
+    that diverges overflows, and fit reports it once, with its own warning.
+    """
+    with np.errstate(all="ignore"):
+        out = model(xb)
+        loss = loss_fn(out, yb)
+        if math.isfinite(loss):
+            optimizer.zero_grad()
+            model.backward(loss_fn.backward(), input_grad=False)
+            optimizer.step()
+    return loss, out
+
+
+def _check_fit_arguments(model: Any, loss_fn: Any, optimizer: Any, callbacks: Any) -> list[Callback]:
+    if not isinstance(model, Module):
+        raise TypeError(f"fit expected model to be an nnkit Module, got {type(model).__name__}")
+    if not isinstance(loss_fn, Module):
+        raise TypeError(
+            f"fit expected loss_fn to be an nnkit loss such as CrossEntropyLoss(), got {type(loss_fn).__name__}"
+        )
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit expected optimizer to be an nnkit Optimizer, got {type(optimizer).__name__}")
+    own = {id(p) for p in model.parameters()}
+    if not any(id(p) in own for p in optimizer.params):
+        raise ValueError(
+            f"fit: the {type(optimizer).__name__} holds none of the model's parameters "
+            "(build it from this model: optim.SGD(model.parameters(), lr=...))"
+        )
+    for name, p in model.named_parameters():
+        if not np.isfinite(p.data).all():
+            index = tuple(int(i) for i in np.argwhere(~np.isfinite(p.data))[0])
+            raise ValueError(
+                f"fit expected finite parameters, got {p.data[index]} in '{name}' at index {index} "
+                "(the model is broken before training: build it again or load a saved state)"
+            )
+    hooks = []
+    for i, c in enumerate(callbacks):
+        if not (isinstance(c, Callback) or callable(c)):
+            raise TypeError(
+                f"fit expected callbacks to be Callback objects or functions f(epoch, logs), got "
+                f"{type(c).__name__} at position {i}"
+            )
+        hooks.append(c if isinstance(c, Callback) else _FunctionCallback(c))
+    return hooks
 
 
 def fit(
@@ -236,10 +349,23 @@ def fit(
 ) -> History:
     """Train ``model`` with mini-batch gradient descent and return a :class:`History`.
 
-    ``train_data`` and ``val_data`` are ``(X, y)`` pairs. Each epoch shuffles the
-    training set with ``rng`` and walks it in mini-batches of ``batch_size``. The
-    validation set is scored in eval mode after every epoch. A NaN or infinite loss
-    stops training with one ``RuntimeWarning`` and ``History.diverged = True``.
+    Arguments:
+
+    - ``train_data`` and ``val_data`` are ``(X, y)`` pairs with one row per sample. Each
+      epoch shuffles the training set with ``rng`` and walks it in mini-batches of
+      ``batch_size``. The validation set is scored in evaluation mode after every epoch.
+    - ``epochs`` (an integer >= 0) and ``batch_size`` (an integer >= 1).
+    - ``callbacks``: :class:`Callback` objects or functions ``f(epoch, logs)``; see there.
+    - ``progress``: ``True`` (the default) shows a progress bar over the epochs, with the
+      latest values of the :class:`History` beside it (tqdm's, which is the widget in
+      Jupyter). Should tqdm be missing, fit warns once and prints a line per epoch instead.
+      ``False`` shows nothing: use it in scripts, tests and the book's chapters.
+
+    Before training, ``fit`` refuses, with an error that names the array: data that are not
+    ``(X, y)`` pairs, X and y of different lengths, no sample at all, and NaN or infinite
+    values (saying where the first one is); so a NaN in the data is never mistaken for a
+    diverging run. A NaN or infinite loss during training stops it with one
+    ``RuntimeWarning`` and ``History.diverged = True``.
 
     >>> import warnings, nnkit
     >>> from nnkit import data, optim
@@ -252,13 +378,13 @@ def fit(
     >>> hist.diverged, hist.diverged_step
     (True, 8)
     """
-    if epochs < 0:
-        raise ValueError(f"fit expected epochs >= 0, got {epochs}")
-    X, y = train_data
-    if len(X) != len(y):
-        raise ValueError(f"fit expected train_data X and y of the same length, got {len(X)} and {len(y)}")
+    epochs = check_int(epochs, "epochs", "fit", minimum=0)
+    batch_size = check_int(batch_size, "batch_size", "fit", minimum=1)
+    hooks = _check_fit_arguments(model, loss_fn, optimizer, callbacks)
+    X, y = _check_data(train_data, "train_data", "fit")
+    if val_data is not None:
+        val_data = _check_data(val_data, "val_data", "fit")
     gen = as_rng(rng)
-    hooks = [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
     history = History()
     classify = isinstance(loss_fn, (CrossEntropyLoss, BCEWithLogitsLoss))
     keys = ["loss"] + (["accuracy"] if classify else [])
@@ -269,43 +395,40 @@ def fit(
         hook.on_train_begin(model, history)
     model.train()
     step = 0
-    bar = _progress(range(epochs), progress, epochs)
+    bar = _progress(bool(progress), epochs)
     try:
-        with np.errstate(all="ignore"):
-            for epoch in bar:
-                total_loss = total_correct = 0.0
-                seen = 0
-                for xb, yb in batches(X, y, batch_size, shuffle=True, rng=gen):
-                    step += 1
-                    out = model(xb)
-                    loss = loss_fn(out, yb)
-                    history.step_losses.append(loss)
-                    if not math.isfinite(loss):
-                        history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
-                        break
-                    optimizer.zero_grad()
-                    model.backward(loss_fn.backward(), input_grad=False)
-                    optimizer.step()
-                    total_loss += loss * len(xb)
-                    if classify:
-                        total_correct += accuracy(out, yb) * len(xb)
-                    seen += len(xb)
-                if history.diverged:
+        for epoch in bar:
+            total_loss = total_correct = 0.0
+            seen = 0
+            for xb, yb in batches(X, y, batch_size, shuffle=True, rng=gen):
+                step += 1
+                loss, out = _train_step(model, loss_fn, optimizer, xb, yb)
+                history.step_losses.append(loss)
+                if not math.isfinite(loss):
+                    history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
                     break
-                logs = {"loss": total_loss / max(seen, 1)}
+                total_loss += loss * len(xb)
                 if classify:
-                    logs["accuracy"] = total_correct / max(seen, 1)
-                if val_data is not None:
-                    logs.update({"val_" + k: v for k, v in evaluate(model, loss_fn, val_data).items()})
-                for k in keys:
-                    history.history[k].append(logs[k])
-                history.epochs_run = epoch + 1
-                if hasattr(bar, "set_postfix"):
-                    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
-                stop = [hook.on_epoch_end(epoch, logs) for hook in hooks]
-                if any(stop):
-                    history.stopped_early = True
-                    break
+                    total_correct += accuracy(out, yb) * len(xb)
+                seen += len(xb)
+            if history.diverged:
+                break
+            logs = {"loss": total_loss / seen}
+            if classify:
+                logs["accuracy"] = total_correct / seen
+            if val_data is not None:
+                with np.errstate(all="ignore"):
+                    scores = evaluate(model, loss_fn, val_data)
+                logs.update({"val_" + k: v for k, v in scores.items()})
+            for k in keys:
+                history.history[k].append(logs[k])
+            history.epochs_run = epoch + 1
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()})
+            stop = [hook.on_epoch_end(epoch, logs) for hook in hooks]
+            if any(stop):
+                history.stopped_early = True
+                break
     finally:
         if hasattr(bar, "close"):
             bar.close()

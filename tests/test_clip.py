@@ -53,13 +53,31 @@ def test_nonfinite_and_argument_errors():
     p.grad[:] = [np.inf, 1.0]
     with pytest.raises(RuntimeError, match="clip_grad_norm_: the total norm of order 2.0 of the gradients is inf"):
         nnkit.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
-    with pytest.raises(ValueError, match="clip_grad_norm_ expected max_norm >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"^clip_grad_norm_ expected max_norm to be a real number >= 0, got -1\.0$"):
         nnkit.clip_grad_norm_([p], -1)
     with pytest.raises(TypeError, match="clip_grad_norm_ expected Parameters, got ndarray"):
         nnkit.clip_grad_norm_([np.zeros(2)], 1.0)
-    with pytest.raises(ValueError, match="clip_grad_value_ expected clip_value >= 0, got -2"):
+    with pytest.raises(ValueError, match=r"^clip_grad_value_ expected clip_value to be a real number >= 0, got -2\.0$"):
         nnkit.clip_grad_value_([p], -2)
     assert nnkit.clip_grad_norm_([], 1.0) == 0.0
+
+
+def test_nan_and_non_numeric_arguments_are_refused():
+    # a NaN max_norm used to turn clipping off silently; norm_type=0 divided by zero
+    p = nnkit.Parameter(np.zeros(2))
+    p.grad[:] = [3.0, 4.0]
+    with pytest.raises(ValueError, match=r"^clip_grad_norm_ expected max_norm to be a real number >= 0, got nan$"):
+        nnkit.clip_grad_norm_([p], math.nan)
+    with pytest.raises(
+        TypeError, match=r"^clip_grad_norm_ expected max_norm to be a real number >= 0, got '1' \(str\)$"
+    ):
+        nnkit.clip_grad_norm_([p], "1")
+    with pytest.raises(ValueError, match=r"^clip_grad_norm_ expected norm_type to be a real number > 0, got 0\.0$"):
+        nnkit.clip_grad_norm_([p], 1.0, norm_type=0)
+    with pytest.raises(ValueError, match=r"^clip_grad_value_ expected clip_value to be a real number >= 0, got nan$"):
+        nnkit.clip_grad_value_([p], math.nan)
+    np.testing.assert_array_equal(p.grad, [3.0, 4.0])  # untouched by the refused calls
+    assert nnkit.clip_grad_norm_([p], math.inf) == 5.0  # max_norm=inf: measure, do not clip
 
 
 @pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])

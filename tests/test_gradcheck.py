@@ -67,3 +67,28 @@ def test_gradcheck_passes_and_leaves_the_module_untouched():
 def test_gradcheck_rejects_non_modules():
     with pytest.raises(TypeError, match="gradcheck expected an nnkit Module, got function"):
         gradcheck(lambda x: x, np.zeros(2))
+
+
+def test_gradcheck_and_numerical_gradient_check_eps_tol_and_x():
+    # eps=0 used to raise a bare ZeroDivisionError from inside numerical_gradient
+    layer, x = nnkit.Linear(3, 2, rng=0), np.ones((2, 3))
+    for eps, kind in [(0, ValueError), (-1e-6, ValueError), (float("nan"), ValueError), ("1e-6", TypeError)]:
+        with pytest.raises(kind, match=r"^gradcheck expected eps to be a finite real number > 0, got "):
+            gradcheck(layer, x, eps=eps)
+        with pytest.raises(kind, match=r"^numerical_gradient expected eps to be a finite real number > 0, got "):
+            numerical_gradient(lambda v: float(v.sum()), x, eps=eps)
+    with pytest.raises(ValueError, match=r"^gradcheck expected tol to be a finite real number >= 0, got -1\.0$"):
+        gradcheck(layer, x, tol=-1.0)
+    x_bad = x.copy()
+    x_bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"^gradcheck expected finite values in x, got nan at index \(1, 2\)$"):
+        gradcheck(layer, x_bad)
+    with pytest.raises(TypeError, match=r"^numerical_gradient expected a real-valued numeric array x, got dtype <U1$"):
+        numerical_gradient(lambda v: 0.0, np.array(["a"]))
+
+
+def test_gradcheck_checks_a_module_whose_backward_runs_once_per_forward():
+    # gradcheck runs forward and backward on fresh copies, so the one-backward-per-forward rule holds
+    model = nnkit.Sequential(nnkit.Linear(3, 4, rng=0), nnkit.Tanh(), nnkit.Linear(4, 2, rng=1))
+    assert gradcheck(model, np.random.default_rng(0).normal(size=(3, 3))).ok
+    assert gradcheck(nnkit.CrossEntropyLoss(), np.random.default_rng(0).normal(size=(3, 4)), np.array([0, 3, 1])).ok

@@ -50,11 +50,11 @@ def test_linear_backward_formula_and_accumulation():
     layer = nnkit.Linear(3, 2, rng=0).to(np.float64)
     x, dy = normal(5, 3), normal(5, 2, seed=1)
     layer(x)
-    dx = layer.backward(dy)
+    dx = layer.backward(dy, retain_graph=True)
     np.testing.assert_allclose(dx, dy @ layer.weight.data)
     np.testing.assert_allclose(layer.weight.grad, dy.T @ x)
     np.testing.assert_allclose(layer.bias.grad, dy.sum(0))
-    layer.backward(dy)  # a second backward adds
+    layer.backward(dy)  # a second backward (allowed by retain_graph=True) adds
     np.testing.assert_allclose(layer.weight.grad, 2 * dy.T @ x)
     np.testing.assert_allclose(layer.bias.grad, 2 * dy.sum(0))
 
@@ -107,8 +107,10 @@ def test_linear_backward_before_forward():
 
 
 def test_linear_rejects_bad_sizes():
-    with pytest.raises(ValueError, match="Linear expected positive in_features and out_features, got 0 and 4"):
+    with pytest.raises(ValueError, match=r"^Linear expected in_features to be an integer >= 1, got 0$"):
         nnkit.Linear(0, 4)
+    with pytest.raises(ValueError, match=r"^Linear expected out_features to be an integer >= 1, got -2$"):
+        nnkit.Linear(3, -2)
 
 
 def test_linear_matches_torch(torch):
@@ -184,8 +186,14 @@ def test_dropout_does_not_touch_numpys_global_rng():
 
 
 def test_dropout_rejects_bad_p():
-    with pytest.raises(ValueError, match=r"Dropout expected a drop probability p in \[0, 1\], got 1.5"):
+    with pytest.raises(
+        ValueError, match=r"^Dropout expected the drop probability p to be a real number in \[0, 1\], got 1\.5$"
+    ):
         nnkit.Dropout(1.5)
+    with pytest.raises(
+        ValueError, match=r"^Dropout expected the drop probability p to be a real number in \[0, 1\], got nan$"
+    ):
+        nnkit.Dropout(float("nan"))
 
 
 def test_dropout_backward_before_forward():
@@ -231,3 +239,90 @@ def test_layers_survive_deepcopy():
     clone = copy.deepcopy(layer)
     clone.weight.data += 1
     assert rel_error(layer.weight.data + 1, clone.weight.data) < 1e-7
+
+
+# --- argument types, one backward per forward, dtypes ---------------------------------------
+
+
+def test_arguments_of_the_wrong_type_get_clear_errors():
+    # these used to raise raw TypeErrors from inside (or, for 2.5, to build a layer of 2 inputs)
+    with pytest.raises(
+        TypeError,
+        match=r"^Dropout expected the drop probability p to be a real number in \[0, 1\], got '0\.5' \(str\)$",
+    ):
+        nnkit.Dropout(p="0.5")
+    with pytest.raises(TypeError, match=r"^Linear expected in_features to be an integer >= 1, got 2\.5 \(float\)$"):
+        nnkit.Linear(2.5, 3)
+    with pytest.raises(TypeError, match=r"^Linear expected out_features to be an integer >= 1, got '3' \(str\)$"):
+        nnkit.Linear(2, "3")
+    with pytest.raises(TypeError, match=r"^Flatten expected start_dim to be an integer, got 1\.5 \(float\)$"):
+        nnkit.Flatten(start_dim=1.5)
+    with pytest.raises(TypeError, match=r"^Linear\(2 -> 3\) expected a real-valued numeric input, got dtype <U1$"):
+        nnkit.Linear(2, 3)(np.array([["a", "b"]]))
+
+
+LAYERS = [
+    ("Linear", lambda: nnkit.Linear(3, 2, rng=0), (4, 3), (4, 2)),
+    ("Dropout", lambda: nnkit.Dropout(0.5, rng=0), (4, 3), (4, 3)),
+    ("Dropout(eval)", lambda: nnkit.Dropout(0.5, rng=0).eval(), (4, 3), (4, 3)),
+    ("Flatten", lambda: nnkit.Flatten(), (4, 3, 2), (4, 6)),
+]
+
+
+@pytest.mark.parametrize(("make", "x_shape", "y_shape"), [m[1:] for m in LAYERS], ids=[m[0] for m in LAYERS])
+def test_a_second_backward_after_one_forward_is_refused(make, x_shape, y_shape):
+    # it used to add the same gradients a second time, silently
+    layer = make()
+    layer(normal(*x_shape))
+    dy = np.ones(y_shape, np.float32)
+    layer.backward(dy)
+    name = layer._name().replace("(", "\\(").replace(")", "\\)")
+    with pytest.raises(
+        RuntimeError, match=rf"^{name}: backward called a second time after one forward; .*retain_graph=True"
+    ):
+        layer.backward(dy)
+    with pytest.raises(RuntimeError, match="backward called a second time"):
+        layer.saved_tensors  # freed: the memory is released
+    layer(normal(*x_shape))  # a new forward allows a new backward
+    layer.backward(dy)
+
+
+def test_retain_graph_keeps_the_saved_input_and_gradients_accumulate():
+    layer = nnkit.Linear(3, 2, rng=0).to(np.float64)
+    x, dy = normal(5, 3), normal(5, 2, seed=1)
+    layer(x)
+    for _ in range(3):
+        layer.backward(dy, retain_graph=True)
+    np.testing.assert_array_equal(layer.saved_tensors[0], x)
+    layer.backward(dy)
+    np.testing.assert_allclose(layer.weight.grad, 4 * dy.T @ x)
+    assert layer._saved_tensors is None  # the last backward freed the input
+
+
+def test_a_subclass_that_overrides_backward_still_reads_x_and_is_guarded():
+    # chapter 4 writes its own Linear.backward and reads the input as self._x
+    class MyLinear(nnkit.Linear):
+        def backward(self, grad_output, *, input_grad=True):
+            self.weight.grad += grad_output.T @ self._x
+            self.bias.grad += grad_output.sum(axis=0)
+            return grad_output @ self.weight.data
+
+    layer = MyLinear(3, 2, rng=0).to(np.float64)
+    x = normal(4, 3)
+    layer(x)
+    layer.backward(np.ones((4, 2)))
+    np.testing.assert_allclose(layer.weight.grad, np.ones((4, 2)).T @ x)
+    with pytest.raises(RuntimeError, match=r"^Linear\(3 -> 2\): backward called a second time"):
+        layer.backward(np.ones((4, 2)))
+    assert gradcheck(MyLinear(3, 2, rng=0), x).ok
+
+
+def test_integer_input_becomes_the_default_dtype_in_every_layer():
+    # the one dtype rule: Linear gave float32 for integers, but Dropout gave float64
+    x = np.arange(12).reshape(4, 3)
+    assert nnkit.Linear(3, 2, rng=0)(x).dtype == np.float32
+    assert nnkit.Dropout(0.5, rng=0)(x).dtype == np.float32
+    assert nnkit.Dropout(0.5, rng=0).eval()(x).dtype == np.float32
+    assert nnkit.Flatten()(x).dtype == np.float32
+    assert nnkit.Linear(3, 2, rng=0, dtype=np.float64)(x).dtype == np.float64  # a layer's own dtype wins
+    assert nnkit.Dropout(0.5, rng=0)(x.astype(np.float64)).dtype == np.float64  # floats keep theirs

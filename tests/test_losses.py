@@ -44,7 +44,7 @@ def test_cross_entropy_values_and_gradient_is_p_minus_y():
     expected = -np.mean(np.log(p[np.arange(6), LABELS]))
     assert loss(LOGITS, LABELS) == pytest.approx(expected)
     onehot = np.eye(4)[LABELS]
-    np.testing.assert_allclose(loss.backward(), (p - onehot) / 6)
+    np.testing.assert_allclose(loss.backward(retain_graph=True), (p - onehot) / 6)
     np.testing.assert_allclose(loss.backward(2.0), 2 * (p - onehot) / 6)
 
 
@@ -138,3 +138,39 @@ def test_match_torch(torch, reduction):
         value.backward()
         assert ours(x, t) == pytest.approx(value.item(), rel=1e-12)
         np.testing.assert_allclose(ours.backward(), xt.grad.numpy(), rtol=1e-10, atol=1e-300)
+
+
+LOSSES = [
+    (nnkit.MSELoss, PRED, TARGET),
+    (nnkit.CrossEntropyLoss, LOGITS, LABELS),
+    (nnkit.BCEWithLogitsLoss, PRED, PROBS),
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize(("cls", "x", "t"), LOSSES, ids=[c[0].__name__ for c in LOSSES])
+def test_an_empty_batch_is_refused(cls, x, t, reduction):
+    # it used to return 0.0 (or -0.0), which hides an empty data set or a bad slice
+    name = cls.__name__
+    shape = (0, *x.shape[1:])
+    with pytest.raises(ValueError, match=rf"^{name} expected a non-empty input, got shape \({shape[0]}, {shape[1]}\)$"):
+        cls(reduction)(x[:0], t[:0])
+
+
+@pytest.mark.parametrize(("cls", "x", "t"), LOSSES, ids=[c[0].__name__ for c in LOSSES])
+def test_backward_runs_once_per_forward_unless_retained(cls, x, t):
+    loss = cls()
+    loss(x, t)
+    first = loss.backward(retain_graph=True)
+    np.testing.assert_array_equal(loss.backward(), first)  # kept by retain_graph=True
+    with pytest.raises(RuntimeError, match=rf"^{cls.__name__}: backward called a second time after one forward; "):
+        loss.backward()
+    loss(x, t)  # a new forward: one more backward
+    np.testing.assert_array_equal(loss.backward(), first)
+
+
+def test_one_hot_targets_get_a_hint():
+    with pytest.raises(
+        ValueError, match=r"got dtype float64 and shape \(6, 4\) \(for one-hot targets Y, pass Y\.argmax\(axis=1\)\)$"
+    ):
+        nnkit.CrossEntropyLoss()(LOGITS, np.eye(4)[LABELS])

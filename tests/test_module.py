@@ -1,5 +1,8 @@
 """Tests for nnkit/module.py: Parameter, Module, Sequential."""
 
+import inspect
+import pydoc
+
 import numpy as np
 import pytest
 
@@ -200,3 +203,116 @@ def test_sequential_matches_torch(torch):
     np.testing.assert_allclose(model.backward(np.ones((5, 3))), xt.grad.numpy(), rtol=1e-12)
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.grad, dict(ref.named_parameters())[name].grad.numpy(), rtol=1e-12)
+
+
+# --- one backward per forward ---------------------------------------------------------------
+
+
+def test_a_second_backward_through_a_sequential_is_refused():
+    # it used to double every parameter gradient silently
+    model = mlp().eval()
+    x, dy = np.random.default_rng(0).normal(size=(5, 4)), np.ones((5, 3), np.float32)
+    model(x)
+    model.backward(dy)
+    once = [p.grad.copy() for p in model.parameters()]
+    with pytest.raises(RuntimeError, match=r"^Sequential: backward called a second time after one forward; "):
+        model.backward(dy)
+    for p, g in zip(model.parameters(), once):
+        np.testing.assert_array_equal(p.grad, g)  # nothing was added
+    assert all(m._saved_tensors is None for m in model.modules())  # the saved arrays were freed
+
+
+def test_retain_graph_reaches_every_module_a_backward_calls():
+    class Residual(nnkit.Module):
+        # y = x + f(x): a container that does not mention retain_graph itself
+        def __init__(self, f):
+            super().__init__()
+            self.f = f
+
+        def forward(self, x):
+            return x + self.f(x)
+
+        def backward(self, grad_output, *, input_grad=True):
+            return grad_output + self.f.backward(grad_output)
+
+    model = nnkit.Sequential(Residual(nnkit.Sequential(nnkit.Linear(3, 3, rng=0), nnkit.Tanh())), nnkit.Linear(3, 2))
+    x, dy = np.ones((4, 3)), np.ones((4, 2), np.float32)
+    model(x)
+    first = model.backward(dy, retain_graph=True)
+    np.testing.assert_array_equal(model.backward(dy), first)
+    with pytest.raises(RuntimeError, match="^Sequential: backward called a second time"):
+        model.backward(dy)
+    inner = model[0].f
+    with pytest.raises(RuntimeError, match="^Sequential: backward called a second time"):
+        inner.backward(dy)  # the inner modules were freed too
+    assert gradcheck(Residual(nnkit.Linear(3, 3, rng=0)), x).ok
+
+
+def test_backward_before_forward_and_saved_tensors_errors():
+    class NoSave(nnkit.Module):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, grad_output, *, input_grad=True):
+            return 2 * grad_output * self.saved_tensors[0]
+
+    m = NoSave()
+    with pytest.raises(RuntimeError, match="^NoSave: backward called before forward$"):
+        m.backward(np.ones(2))
+    m(np.ones(2))
+    with pytest.raises(RuntimeError, match=r"^NoSave: saved_tensors is empty: its forward did not call"):
+        m.backward(np.ones(2))
+    layer = nnkit.Linear(2, 2)
+    with pytest.raises(ValueError, match="expected input with 2 features"):
+        layer(np.ones((1, 3)))
+    with pytest.raises(RuntimeError, match=r"^Linear\(2 -> 2\): backward called before forward$"):
+        layer.backward(np.ones((1, 2)))  # a forward that failed saved nothing
+
+
+def test_a_failed_backward_can_be_repeated():
+    layer = nnkit.Linear(2, 3)
+    layer(np.ones((4, 2)))
+    with pytest.raises(ValueError, match="expected grad_output of shape"):
+        layer.backward(np.ones((4, 2)))
+    layer.backward(np.ones((4, 3), np.float32))  # the saved input was kept for the corrected call
+
+
+def test_backward_signature_shows_retain_graph():
+    for cls in (nnkit.Linear, nnkit.ReLU, nnkit.Sequential, nnkit.MSELoss):
+        params = inspect.signature(cls.backward).parameters
+        assert params["retain_graph"].default is False and params["retain_graph"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+# --- documentation for layer authors -----------------------------------------------------------
+
+
+def test_help_on_module_documents_the_methods_and_not_the_source_comments():
+    text = pydoc.render_doc(nnkit.Module, renderer=pydoc.plaintext)
+    assert "# ---" not in text  # section comments of the source used to show as documentation
+    for name in ("forward", "backward", "parameters", "save_for_backward", "saved_tensors", "__call__"):
+        member = getattr(nnkit.Module, name)
+        assert inspect.getdoc(member), name
+    doc = nnkit.Module.__doc__
+    assert "_cached" not in doc and "self.save_for_backward(x)" in doc and "self.saved_tensors" in doc
+    assert "retain_graph=True" in doc
+    assert "Integer or boolean input becomes the default dtype" in doc  # the one dtype rule
+
+
+# --- load_state_dict ----------------------------------------------------------------------------
+
+
+def test_load_state_dict_checks_everything_before_writing_anything():
+    # a bad second entry used to raise after the first layer had been overwritten
+    model = mlp(0)
+    before = model.state_dict()
+    state = mlp(1).state_dict()
+    state["3.weight"] = np.zeros((8, 3))
+    with pytest.raises(ValueError, match=r"'3.weight' expected shape \(3, 8\), got shape \(8, 3\)"):
+        model.load_state_dict(state)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+    state = mlp(1).state_dict()
+    state["3.bias"] = np.array(["a", "b", "c"])
+    with pytest.raises(TypeError, match=r"'3.bias' expected a real-valued numeric array, got dtype <U1"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])

@@ -303,7 +303,7 @@ def test_empty_parameter_list(name):
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_negative_lr(name):
-    with pytest.raises(ValueError, match=rf"^{name} expected lr >= 0, got -0\.1$"):
+    with pytest.raises(ValueError, match=rf"^{name} expected lr to be a finite real number >= 0, got -0\.1$"):
         getattr(optim, name)([param(1.0)], lr=-0.1)
     getattr(optim, name)([param(1.0)], lr=0.0)  # zero is allowed
 
@@ -324,16 +324,22 @@ def test_passing_the_model_instead_of_its_parameters():
 @pytest.mark.parametrize(
     ("betas", "message"),
     [
-        ((1.0, 0.999), r"expected betas\[0\] in \[0\.0, 1\.0\), got 1\.0"),
-        ((-0.1, 0.999), r"expected betas\[0\] in \[0\.0, 1\.0\), got -0\.1"),
-        ((0.9, 1.0), r"expected betas\[1\] in \[0\.0, 1\.0\), got 1\.0"),
-        ((0.9, 1.5), r"expected betas\[1\] in \[0\.0, 1\.0\), got 1\.5"),
-        ((0.9, math.nan), r"expected betas\[1\] in \[0\.0, 1\.0\), got nan"),
+        ((1.0, 0.999), r"expected betas\[0\] to be a real number in \[0, 1\), got 1\.0$"),
+        ((-0.1, 0.999), r"expected betas\[0\] to be a real number in \[0, 1\), got -0\.1$"),
+        ((0.9, 1.0), r"expected betas\[1\] to be a real number in \[0, 1\), got 1\.0$"),
+        ((0.9, 1.5), r"expected betas\[1\] to be a real number in \[0, 1\), got 1\.5$"),
+        ((0.9, math.nan), r"expected betas\[1\] to be a real number in \[0, 1\), got nan$"),
     ],
 )
 def test_bad_betas(cls, betas, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=f"^{cls.__name__} {message}"):
         cls([param(1.0)], lr=0.1, betas=betas)
+
+
+@pytest.mark.parametrize("betas", [0.9, (0.9,), (0.9, 0.99, 0.999), "ab"])
+def test_betas_must_be_a_pair(betas):
+    with pytest.raises(TypeError, match=r"^Adam expected betas to be a pair \(beta1, beta2\), got "):
+        optim.Adam([param(1.0)], lr=0.1, betas=betas)
 
 
 def test_beta_zero_is_allowed():
@@ -352,21 +358,102 @@ def test_nesterov_needs_momentum_and_no_dampening(kwargs):
 @pytest.mark.parametrize(
     ("name", "kwargs", "message"),
     [
-        ("SGD", {"momentum": -0.5}, r"expected momentum in \[0\.0, inf\], got -0\.5"),
-        ("SGD", {"weight_decay": -1.0}, r"expected weight_decay in \[0\.0, inf\], got -1\.0"),
-        ("Adagrad", {"eps": -1e-10}, r"expected eps in \[0\.0, inf\], got -1e-10"),
-        ("Adagrad", {"weight_decay": -1.0}, r"expected weight_decay in"),
-        ("RMSprop", {"alpha": 1.5}, r"expected alpha in \[0\.0, 1\.0\], got 1\.5"),
-        ("RMSprop", {"alpha": -0.5}, r"expected alpha in \[0\.0, 1\.0\], got -0\.5"),
-        ("RMSprop", {"momentum": -0.1}, r"expected momentum in"),
-        ("RMSprop", {"eps": -1.0}, r"expected eps in"),
-        ("Adam", {"eps": -1.0}, r"expected eps in"),
-        ("AdamW", {"weight_decay": -0.1}, r"expected weight_decay in \[0\.0, inf\], got -0\.1"),
+        ("SGD", {"momentum": -0.5}, r"^SGD expected momentum to be a finite real number >= 0, got -0\.5$"),
+        ("SGD", {"weight_decay": -1.0}, r"^SGD expected weight_decay to be a finite real number >= 0, got -1\.0$"),
+        ("SGD", {"dampening": 1.5}, r"^SGD expected dampening to be a real number in \[0, 1\], got 1\.5$"),
+        ("Adagrad", {"eps": -1e-10}, r"^Adagrad expected eps to be a finite real number >= 0, got -1e-10$"),
+        ("Adagrad", {"weight_decay": -1.0}, r"^Adagrad expected weight_decay to be a finite real number >= 0"),
+        ("RMSprop", {"alpha": 1.5}, r"^RMSprop expected alpha to be a real number in \[0, 1\], got 1\.5$"),
+        ("RMSprop", {"alpha": -0.5}, r"^RMSprop expected alpha to be a real number in \[0, 1\], got -0\.5$"),
+        ("RMSprop", {"momentum": -0.1}, r"^RMSprop expected momentum to be a finite real number >= 0"),
+        ("RMSprop", {"eps": -1.0}, r"^RMSprop expected eps to be a finite real number >= 0"),
+        ("Adam", {"eps": -1.0}, r"^Adam expected eps to be a finite real number >= 0"),
+        ("AdamW", {"weight_decay": -0.1}, r"^AdamW expected weight_decay to be a finite real number >= 0, got -0\.1$"),
     ],
 )
 def test_bad_hyperparameters(name, kwargs, message):
     with pytest.raises(ValueError, match=message):
         getattr(optim, name)([param(1.0)], lr=0.1, **kwargs)
+
+
+HYPERPARAMETERS = {
+    "SGD": ["lr", "momentum", "dampening", "weight_decay"],
+    "Adagrad": ["lr", "eps", "weight_decay"],
+    "RMSprop": ["lr", "alpha", "eps", "weight_decay", "momentum"],
+    "Adam": ["lr", "eps", "weight_decay"],
+    "AdamW": ["lr", "eps", "weight_decay"],
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_non_finite_hyperparameters_are_refused(name, value):
+    # lr=nan used to be accepted, and training then "diverged"; inf passed every range check
+    for key in HYPERPARAMETERS[name]:
+        kwargs = {"lr": 0.1, key: value}
+        with pytest.raises(ValueError, match=rf"^{name} expected {key} to be a (finite )?real number .*, got {value}$"):
+            getattr(optim, name)([param(1.0)], **kwargs)
+    if name.startswith("Adam"):
+        with pytest.raises(ValueError, match=rf"^{name} expected betas\[0\] to be a real number"):
+            getattr(optim, name)([param(1.0)], lr=0.1, betas=(value, 0.999))
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_lr_is_checked_when_it_changes(name):
+    opt = getattr(optim, name)([param(1.0)], lr=0.1)
+    opt.lr = 0.5  # a scheduler does this
+    assert opt.lr == 0.5
+    with pytest.raises(ValueError, match=rf"^{name} expected lr to be a finite real number >= 0, got nan$"):
+        opt.lr = math.nan
+    with pytest.raises(TypeError, match=rf"^{name} expected lr to be a finite real number >= 0, got '0\.1' \(str\)$"):
+        opt.lr = "0.1"
+    assert opt.lr == 0.5 and repr(opt).startswith(f"{name}(lr=0.5, ")
+
+
+def test_params_must_be_an_iterable_of_parameters():
+    p = param(1.0)
+    with pytest.raises(
+        TypeError, match=r"^SGD expected an iterable of Parameters \(e\.g\. \[p\]\), got one Parameter$"
+    ):
+        optim.SGD(p, lr=0.1)
+    with pytest.raises(
+        TypeError, match=r"^Adam expected an iterable of Parameters \(model\.parameters\(\)\), got Linear$"
+    ):
+        optim.Adam(nnkit.Linear(2, 2), lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda o: optim.StepLR(o, step_size=2, gamma=math.nan),
+            r"^StepLR expected gamma to be a finite real number >= 0, got nan$",
+        ),
+        (
+            lambda o: optim.StepLR(o, step_size=2.5),
+            r"^StepLR expected step_size to be an integer >= 1, got 2\.5 \(float\)$",
+        ),
+        (
+            lambda o: optim.ExponentialLR(o, gamma=math.inf),
+            r"^ExponentialLR expected gamma to be a finite real number >= 0, got inf$",
+        ),
+        (
+            lambda o: optim.ExponentialLR(o, gamma="0.9"),
+            r"^ExponentialLR expected gamma to be a finite real number >= 0, got '0\.9' \(str\)$",
+        ),
+        (
+            lambda o: optim.CosineAnnealingLR(o, T_max=10, eta_min=math.nan),
+            r"^CosineAnnealingLR expected eta_min to be a finite real number >= 0, got nan$",
+        ),
+        (
+            lambda o: optim.CosineAnnealingLR(o, T_max=None),
+            r"^CosineAnnealingLR expected T_max to be an integer >= 1, got None \(NoneType\)$",
+        ),
+    ],
+)
+def test_scheduler_hyperparameters_are_checked(make, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make(optim.SGD([param(1.0)], lr=0.1))
 
 
 def test_scheduler_on_a_non_optimizer(torch):
@@ -384,14 +471,14 @@ def test_scheduler_on_a_non_optimizer(torch):
 @pytest.mark.parametrize("step_size", [0, -1])
 def test_steplr_step_size_must_be_positive(step_size):
     opt = optim.SGD([param(1.0)], lr=0.1)
-    with pytest.raises(ValueError, match=rf"^StepLR expected step_size >= 1, got {step_size}$"):
+    with pytest.raises(ValueError, match=rf"^StepLR expected step_size to be an integer >= 1, got {step_size}$"):
         optim.StepLR(opt, step_size=step_size)
 
 
 @pytest.mark.parametrize("T_max", [0, -3])
 def test_cosine_t_max_must_be_positive(T_max):
     opt = optim.SGD([param(1.0)], lr=0.1)
-    with pytest.raises(ValueError, match=rf"^CosineAnnealingLR expected T_max >= 1, got {T_max}$"):
+    with pytest.raises(ValueError, match=rf"^CosineAnnealingLR expected T_max to be an integer >= 1, got {T_max}$"):
         optim.CosineAnnealingLR(opt, T_max=T_max)
 
 

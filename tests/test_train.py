@@ -210,8 +210,14 @@ def test_early_stopping_on_accuracy_maximizes_and_min_delta():
 
 
 def test_early_stopping_errors():
-    with pytest.raises(ValueError, match="EarlyStopping expected patience >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"^EarlyStopping expected patience to be an integer >= 0, got -1$"):
         train.EarlyStopping(patience=-1)
+    with pytest.raises(TypeError, match=r"^EarlyStopping expected patience to be an integer >= 0, got 2\.5 \(float\)$"):
+        train.EarlyStopping(patience=2.5)
+    with pytest.raises(
+        ValueError, match=r"^EarlyStopping expected min_delta to be a finite real number >= 0, got nan$"
+    ):
+        train.EarlyStopping(min_delta=float("nan"))
     X, y = blobs()
     model = blobs_model()
     with pytest.raises(ValueError, match="EarlyStopping monitors 'val_loss', but fit logged only"):
@@ -242,7 +248,8 @@ def test_fit_argument_errors():
         )
 
 
-def test_progress_bar_without_tqdm_is_silent(monkeypatch, capsys):
+def test_progress_bar_without_tqdm_warns_and_prints_a_line_per_epoch(monkeypatch, capsys):
+    # it used to show nothing at all, with no hint why
     import builtins
 
     real_import = builtins.__import__
@@ -255,17 +262,189 @@ def test_progress_bar_without_tqdm_is_silent(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", no_tqdm)
     X, y = blobs()
     model = blobs_model()
-    train.fit(
-        model,
-        nnkit.CrossEntropyLoss(),
-        optim.SGD(model.parameters(), lr=0.1),
-        (X, y),
-        epochs=1,
-        batch_size=50,
-        progress=True,
-    )
-    out = capsys.readouterr()
-    assert out.out == "" and out.err == ""
+    with pytest.warns(
+        UserWarning, match=r"^fit: tqdm could not be imported \(it is a dependency of nnkit: pip install tqdm\)"
+    ):
+        train.fit(
+            model,
+            nnkit.CrossEntropyLoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            (X, y),
+            epochs=3,
+            batch_size=50,
+            progress=True,
+        )
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" loss=")[0] for line in lines] == [f"fit: epoch {e}/3" for e in (1, 2, 3)]
+    assert "accuracy=" in lines[-1]
+
+
+def test_progress_bar_with_tqdm_and_its_documentation(capsys):
+    pytest.importorskip("tqdm")  # a core dependency of nnkit
+    X, y = blobs()
+    model = blobs_model()
+    train.fit(model, nnkit.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2, batch_size=50)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "epoch" in err and "loss=" in err
+    assert "``progress``: ``True`` (the default) shows a progress bar" in train.fit.__doc__
+
+
+def fit_quietly(model, train_data, val_data=None, **kwargs):
+    kwargs = {"epochs": 1, "batch_size": 50, "progress": False, **kwargs}
+    opt = kwargs.pop("optimizer", None) or optim.SGD(model.parameters(), lr=0.1)
+    return train.fit(model, nnkit.CrossEntropyLoss(), opt, train_data, val_data, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (
+            "train X",
+            r"^fit expected finite values in train_data X, got nan at index \(7, 0\) \(1 non-finite value in all\)$",
+        ),
+        (
+            "train y",
+            r"^fit expected finite values in train_data y, got inf at index \(7, 0\) \(2 non-finite values in all\)$",
+        ),
+        (
+            "val X",
+            r"^fit expected finite values in val_data X, got nan at index \(7, 0\) \(1 non-finite value in all\)$",
+        ),
+        (
+            "val y",
+            r"^fit expected finite values in val_data y, got inf at index \(7, 0\) \(2 non-finite values in all\)$",
+        ),
+    ],
+)
+def test_non_finite_data_is_refused_before_training(where, message):
+    # a NaN in the data used to be reported as "training diverged ... try a smaller learning rate"
+    X, y = data.make_sine(64, rng=0)  # X (64, 1), y (64, 1)
+    bad_X, bad_y = X.copy(), y.copy()
+    bad_X[7, 0] = np.nan
+    bad_y[7, 0], bad_y[9, 0] = np.inf, -np.inf
+    split, name = where.split()
+    pair = (bad_X, y) if name == "X" else (X, bad_y)
+    train_data, val_data = (pair, (X, y)) if split == "train" else ((X, y), pair)
+    nnkit.manual_seed(0)
+    model = nnkit.Sequential(nnkit.Linear(1, 8), nnkit.Tanh(), nnkit.Linear(8, 1))
+    before = model.state_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divergence warning: an error, before any step
+        with pytest.raises(ValueError, match=message):
+            train.fit(
+                model,
+                nnkit.MSELoss(),
+                optim.SGD(model.parameters(), lr=0.1),
+                train_data,
+                val_data,
+                epochs=1,
+                batch_size=16,
+                progress=False,
+            )
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_non_finite_parameters_are_refused_before_training():
+    X, y = blobs()
+    model = blobs_model()
+    model[2].bias.data[1] = np.nan
+    with pytest.raises(ValueError, match=r"^fit expected finite parameters, got nan in '2.bias' at index \(1,\)"):
+        fit_quietly(model, (X, y))
+
+
+def test_empty_data_is_refused():
+    # fit on 0 samples used to return a History with a loss of 0.0
+    X, y = blobs()
+    with pytest.raises(ValueError, match=r"^fit expected at least one sample in train_data, got X of shape \(0, 2\)$"):
+        fit_quietly(blobs_model(), (X[:0], y[:0]))
+    with pytest.raises(ValueError, match=r"^fit expected at least one sample in val_data, got X of shape \(0, 2\)$"):
+        fit_quietly(blobs_model(), (X, y), (X[:0], y[:0]))
+    with pytest.raises(ValueError, match=r"^evaluate expected at least one sample in data, got X of shape \(0, 2\)$"):
+        train.evaluate(blobs_model(), nnkit.CrossEntropyLoss(), (X[:0], y[:0]))
+
+
+def test_val_data_of_different_lengths_is_refused_before_the_first_epoch():
+    # it used to fail only after a whole epoch, with CrossEntropyLoss's message about label shapes
+    X, y = blobs()
+    model = blobs_model()
+    before = model.state_dict()
+    seen = []
+    with pytest.raises(ValueError, match=r"^fit expected val_data X and y of the same length, got 300 and 299$"):
+        fit_quietly(model, (X, y), (X, y[:-1]), callbacks=[lambda e, logs: seen.append(e)])
+    assert seen == []
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"epochs": 2.5}, TypeError, r"^fit expected epochs to be an integer >= 0, got 2\.5 \(float\)$"),
+        ({"epochs": -1}, ValueError, r"^fit expected epochs to be an integer >= 0, got -1$"),
+        ({"epochs": "3"}, TypeError, r"^fit expected epochs to be an integer >= 0, got '3' \(str\)$"),
+        ({"batch_size": 0}, ValueError, r"^fit expected batch_size to be an integer >= 1, got 0$"),
+        ({"batch_size": 32.0}, TypeError, r"^fit expected batch_size to be an integer >= 1, got 32\.0 \(float\)$"),
+        (
+            {"callbacks": [3]},
+            TypeError,
+            r"^fit expected callbacks to be Callback objects or functions f\(epoch, logs\), got int at position 0$",
+        ),
+    ],
+)
+def test_bad_arguments_get_clear_errors(kwargs, error, message):
+    X, y = blobs()
+    with pytest.raises(error, match=message):
+        fit_quietly(blobs_model(), (X, y), **kwargs)
+
+
+def test_bad_data_shapes_and_objects_get_clear_errors():
+    X, y = blobs()
+    model = blobs_model()
+    with pytest.raises(TypeError, match=r"^fit expected train_data as a pair \(X, y\), got a tuple of length 3$"):
+        fit_quietly(model, (X, y, y))
+    with pytest.raises(TypeError, match=r"^fit expected val_data as a pair \(X, y\), got ndarray$"):
+        fit_quietly(model, (X, y), X)
+    with pytest.raises(
+        TypeError, match=r"^fit expected train_data X to be a real-valued numeric array, got dtype <U1$"
+    ):
+        fit_quietly(model, (np.array([["a", "b"]]), y[:1]))
+    other = blobs_model(1)
+    with pytest.raises(ValueError, match=r"^fit: the SGD holds none of the model's parameters"):
+        fit_quietly(model, (X, y), optimizer=optim.SGD(other.parameters(), lr=0.1))
+    with pytest.raises(TypeError, match=r"^fit expected optimizer to be an nnkit Optimizer, got list$"):
+        train.fit(model, nnkit.CrossEntropyLoss(), [], (X, y), epochs=1, batch_size=10)
+    with pytest.raises(TypeError, match=r"^predict expected batch_size to be an integer >= 1, got 0\.5 \(float\)$"):
+        train.predict(model, X, batch_size=0.5)
+
+
+def test_a_callbacks_overflow_is_not_silenced():
+    # fit used to run everything, callbacks included, under np.errstate(all="ignore")
+    X, y = blobs()
+
+    def overflowing(epoch, logs):
+        return bool(np.float64(1e308) * 10 > 0)  # overflows: RuntimeWarning under NumPy's defaults
+
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        fit_quietly(blobs_model(), (X, y), callbacks=[overflowing])
+
+
+def test_divergence_inside_training_is_still_silenced_with_a_callback():
+    X, y = blobs()
+    seen = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = blobs_model()
+        hist = fit_quietly(
+            model,
+            (X * 100, y),
+            epochs=20,
+            batch_size=10,
+            optimizer=optim.SGD(model.parameters(), lr=1e6),
+            callbacks=[lambda e, logs: seen.append(e)],
+        )
+    assert hist.diverged
+    assert [str(w.message)[:27] for w in caught] == ["fit: training diverged at s"]
 
 
 def test_predict_and_accuracy():

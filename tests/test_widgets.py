@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from nnkit import widgets  # noqa: E402
+from nnkit.plot import DISPLAY_DPI  # noqa: E402
 from nnkit.widgets import FRAME_DPI, explorable  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -158,7 +159,8 @@ def test_frames_are_small_valid_pngs_of_the_figure_size():
         decoded = Image.open(io.BytesIO(png))
         decoded.verify()
         assert decoded.size == (4 * FRAME_DPI, int(2.5 * FRAME_DPI))
-        assert 1_000 < len(png) < 15_000  # a palette PNG; the RGBA one is about 12 kB
+        assert image.width == str(4 * DISPLAY_DPI)  # shown at half its pixel size
+        assert 1_000 < len(png) < 40_000  # a palette PNG; the RGBA one is about twice that
 
 
 def test_frames_and_text_repr_are_deterministic():

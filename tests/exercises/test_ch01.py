@@ -1,0 +1,55 @@
+"""Tests for nnkit/exercises/ch01.py: check.neuron."""
+
+from __future__ import annotations
+
+import pytest
+
+from exercises.support import (
+    assert_catches_wrong_reference,
+    assert_fails,
+    assert_passes,
+    assert_reference_passes,
+    naive_sigmoid,
+    stable_sigmoid,
+)
+
+CORRECT = {"neuron": lambda x, w, b: stable_sigmoid(x @ w + b)}
+
+# (exercise, the reader's function, fragments the verdict must contain: the failing input and what went wrong)
+WRONG = {
+    "neuron: no bias": (
+        "neuron",
+        lambda x, w, b: stable_sigmoid(x @ w),
+        ["b = 1.0", "expected [0.7311 0.7311], got [0.5 0.5]"],
+    ),
+    "neuron: no sigmoid": ("neuron", lambda x, w, b: x @ w + b, ["b = 0.0", "expected [0.5], got [0.]"]),
+    "neuron: w @ x": ("neuron", lambda x, w, b: stable_sigmoid(w @ x + b), ["x = [[1. 2.]]", "raised ValueError"]),
+    "neuron: overflowing np.exp sigmoid": (
+        "neuron",
+        lambda x, w, b: naive_sigmoid(x @ w + b),
+        ["x = [[-10000. 0.] [10000. 0.]]", "RuntimeWarning: overflow encountered in exp", "stable sigmoid"],
+    ),
+}
+
+# A subtly wrong reference per exercise; each must break one of the checker's hand-computed cases.
+BUGGY_REFERENCES = {"neuron": lambda x, w, b: stable_sigmoid(x @ w)}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_solution_passes(name, capsys):
+    assert_passes(name, CORRECT[name], capsys)
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_nnkit_reference_passes_its_own_checker(name):
+    assert_reference_passes(name)
+
+
+@pytest.mark.parametrize("case", sorted(WRONG))
+def test_wrong_solution_fails_and_names_the_input(case, capsys):
+    assert_fails(*WRONG[case], capsys)
+
+
+@pytest.mark.parametrize("name", sorted(BUGGY_REFERENCES))
+def test_checker_catches_a_wrong_reference(name):
+    assert_catches_wrong_reference(name, BUGGY_REFERENCES[name], CORRECT[name])
