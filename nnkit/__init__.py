@@ -17,9 +17,12 @@ from . import data, functional, gradcheck, init, optim, train
 from ._config import get_default_dtype, manual_seed, set_default_dtype
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .clip import clip_grad_norm_, clip_grad_value_
+from .conv import Conv1d, Conv2d
 from .layers import Dropout, Flatten, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .serialization import load, save
 
 __version__ = "0.1.0"
@@ -27,13 +30,23 @@ __version__ = "0.1.0"
 __all__ = [
     "ELU",
     "GELU",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
     "LeakyReLU",
     "Linear",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "Parameter",
     "ReLU",

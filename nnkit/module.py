@@ -317,42 +317,89 @@ class Module:
         return self.train(False)
 
     def to(self, dtype: DTypeLike) -> Module:
-        """Cast every parameter (and its gradient) to ``dtype`` in place; returns ``self``."""
+        """Cast every parameter (and its gradient) and every floating-point buffer to ``dtype`` in place;
+        returns ``self``."""
         target = as_float_dtype(dtype, f"{self._name()}.to")
         for p in self.parameters():
             p.data = p.data.astype(target)
             p.grad = p.grad.astype(target)
+        for m in self.modules():
+            for name in m.__dict__.get("_buffer_names", ()):
+                value = getattr(m, name)
+                if value is not None and value.dtype.kind == "f":
+                    setattr(m, name, value.astype(target))
         return self
 
+    def register_buffer(self, name: str, value: np.ndarray | None) -> None:
+        """Keep ``value`` as the attribute ``name``: state that is not learned (a running mean).
+
+        A buffer is in :meth:`state_dict` under PyTorch's name (``"0.running_mean"``), so
+        :func:`~nnkit.save` and :func:`~nnkit.load` keep it, and :meth:`to` casts it when it is
+        floating-point; :meth:`parameters` does not yield it, so no optimizer changes it.
+        A buffer set to ``None`` is left out of the state dict, as in PyTorch.
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{self._name()}.register_buffer expected a name that is an identifier, got {name!r}")
+        if value is not None and not isinstance(value, np.ndarray):
+            raise TypeError(f"{self._name()}.register_buffer expected an ndarray or None, got {type(value).__name__}")
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, value)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """Yield ``(name, array)`` for every buffer of this module and its sub-modules."""
+        for name in self.__dict__.get("_buffer_names", ()):
+            value = getattr(self, name)
+            if value is not None:
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child.named_buffers(prefix + name + ".")
+
+    def _state_arrays(self, prefix: str = "", seen: set[int] | None = None) -> Iterator[tuple[str, np.ndarray]]:
+        """The arrays of the state dict, in PyTorch's order: each module's parameters, then its
+        buffers, then its sub-modules'. A shared parameter comes once, under its first name."""
+        seen = set() if seen is None else seen
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter) and id(value) not in seen:
+                seen.add(id(value))
+                yield prefix + name, value.data
+        for name in self.__dict__.get("_buffer_names", ()):
+            value = getattr(self, name)
+            if value is not None:
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child._state_arrays(prefix + name + ".", seen)
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Return a dict of copies of the parameter arrays, keyed as in PyTorch."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """Return a dict of copies of the parameter and buffer arrays, keyed and ordered as in PyTorch."""
+        return {name: array.copy() for name, array in self._state_arrays()}
 
     def load_state_dict(self, state_dict: Mapping[str, np.ndarray], strict: bool = True) -> None:
-        """Copy arrays into the parameters (cast to each parameter's dtype).
+        """Copy arrays into the parameters and buffers (cast to each one's dtype).
 
-        Every entry is checked before any parameter is written, so a failed call leaves the
+        Every entry is checked before anything is written, so a failed call leaves the
         module unchanged. Raises ``KeyError`` for missing or unexpected keys (when ``strict``),
         ``ValueError`` for a wrong shape and ``TypeError`` for a non-numeric array, naming the key.
         """
         where = f"{type(self).__name__}.load_state_dict"
-        own = dict(self.named_parameters())
+        own = dict(self._state_arrays())
         missing = sorted(set(own) - set(state_dict))
         unexpected = sorted(set(state_dict) - set(own))
         if strict and (missing or unexpected):
             raise KeyError(f"{where}: missing keys {missing}, unexpected keys {unexpected}")
         updates = []
-        for name, p in own.items():
+        for name, array in own.items():
             if name not in state_dict:
                 continue
             value = np.asarray(state_dict[name])
             if value.dtype.kind not in "biuf":
                 raise TypeError(f"{where}: '{name}' expected a real-valued numeric array, got dtype {value.dtype}")
-            if value.shape != p.data.shape:
-                raise ValueError(f"{where}: '{name}' expected shape {p.data.shape}, got shape {value.shape}")
-            updates.append((p, value))
-        for p, value in updates:
-            p.data[...] = value
+            if value.shape != array.shape:
+                raise ValueError(f"{where}: '{name}' expected shape {array.shape}, got shape {value.shape}")
+            updates.append((array, value))
+        for array, value in updates:
+            array[...] = value
 
     def num_parameters(self) -> int:
         """The number of scalar parameters."""

@@ -266,6 +266,109 @@ def test_digits_return_fresh_arrays():
     assert data.load_digits()[0].min() == 0
 
 
+# --------------------------------------------------------------------------- MNIST-1D
+
+
+def mnist1d_path():
+    return resources.files("nnkit").joinpath("_data", "mnist1d.npz")
+
+
+def test_mnist1d_shapes_dtypes_and_labels():
+    X_train, y_train, X_test, y_test = data.load_mnist1d()
+    assert X_train.shape == (4000, 40) and X_train.dtype == np.float32
+    assert X_test.shape == (1000, 40) and X_test.dtype == np.float32
+    assert y_train.shape == (4000,) and y_train.dtype == np.int64
+    assert y_test.shape == (1000,) and y_test.dtype == np.int64
+    assert np.isfinite(X_train).all() and np.isfinite(X_test).all()
+    # Every class in both parts, and 500 of each over the whole set, as the generator makes them.
+    train_counts, test_counts = np.bincount(y_train), np.bincount(y_test)
+    assert len(train_counts) == 10 and len(test_counts) == 10 and test_counts.min() > 0
+    np.testing.assert_array_equal(train_counts + test_counts, np.full(10, 500))
+
+
+def test_mnist1d_is_the_published_split():
+    # A fingerprint of mnist1d 0.0.2.post1's make_dataset(get_dataset_args()), seed 42: the first
+    # labels of each part, and the training part's class counts. Another seed, split or order fails.
+    X_train, y_train, X_test, y_test = data.load_mnist1d(dtype=np.float64)
+    assert y_train[:10].tolist() == [2, 6, 4, 5, 6, 6, 6, 0, 3, 1]
+    assert y_test[:10].tolist() == [2, 6, 3, 9, 4, 3, 1, 9, 5, 2]
+    assert np.bincount(y_train).tolist() == [398, 396, 411, 394, 394, 402, 401, 404, 402, 398]
+    # The package standardizes all 5,000 signals together, not each part.
+    X = np.concatenate([X_train, X_test])
+    assert abs(X.mean()) < 1e-6 and abs(X.std() - 1) < 1e-6
+    assert abs(X_train.mean()) > 1e-4  # so neither part on its own was standardized
+
+
+def test_mnist1d_dtype_argument():
+    X32 = data.load_mnist1d()
+    X64 = data.load_mnist1d(dtype=np.float64)
+    assert X64[0].dtype == np.float64 and X64[2].dtype == np.float64
+    assert X64[1].dtype == np.int64 and X64[3].dtype == np.int64
+    for a, b in zip(X32, X64, strict=True):
+        np.testing.assert_array_equal(a.astype(np.float64), b)
+    with pytest.raises(TypeError, match="load_mnist1d expected a floating-point dtype .* got int32"):
+        data.load_mnist1d(dtype=np.int32)
+
+
+def test_mnist1d_is_deterministic_and_returns_fresh_arrays():
+    first = data.load_mnist1d()
+    for a in first:
+        a[:] = 7
+    second, third = data.load_mnist1d(), data.load_mnist1d()
+    for a, b in zip(second, third, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert second[1].max() == 9 and second[0].max() < 7
+
+
+def test_mnist1d_file_hash_matches_constant():
+    raw = mnist1d_path().read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == data._MNIST1D_SHA256
+
+
+def test_mnist1d_hash_mismatch_raises(monkeypatch):
+    monkeypatch.setattr(data, "_MNIST1D_SHA256", "0" * 64)
+    actual = hashlib.sha256(mnist1d_path().read_bytes()).hexdigest()
+    with pytest.raises(RuntimeError, match=rf"load_mnist1d: .*mnist1d\.npz.*expected SHA-256 0{{64}}, got {actual}"):
+        data.load_mnist1d()
+
+
+def test_mnist1d_refuses_a_tampered_file(monkeypatch, tmp_path):
+    # One flipped bit in the middle of the file (inside x_train): the hash must catch it before NumPy reads it.
+    raw = bytearray(mnist1d_path().read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    (tmp_path / "_data").mkdir()
+    (tmp_path / "_data" / "mnist1d.npz").write_bytes(bytes(raw))
+    monkeypatch.setattr(data.resources, "files", lambda package: tmp_path)
+    with pytest.raises(RuntimeError, match=r"mnist1d\.npz is corrupted or was changed"):
+        data.load_mnist1d()
+
+
+def test_mnist1d_file_is_plain_arrays_without_pickles(monkeypatch):
+    expected = {
+        "x_train": (np.float32, (4000, 40)),
+        "y_train": (np.uint8, (4000,)),
+        "x_test": (np.float32, (1000, 40)),
+        "y_test": (np.uint8, (1000,)),
+        "t": (np.float32, (40,)),
+    }
+    with zipfile.ZipFile(mnist1d_path().open("rb")) as zf:
+        assert sorted(zf.namelist()) == sorted(f"{name}.npy" for name in expected)
+    with np.load(mnist1d_path().open("rb"), allow_pickle=False) as npz:
+        for name, (dtype, shape) in expected.items():
+            assert npz[name].dtype == dtype and npz[name].shape == shape, name
+        assert np.all(np.diff(npz["t"]) > 0)  # the time axis increases
+    calls = []
+    real_load = np.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", spy)
+    data.load_mnist1d()
+    assert calls and all(kw.get("allow_pickle") is False for kw in calls)
+
+
 # --------------------------------------------------------------------------- train_test_split
 
 
