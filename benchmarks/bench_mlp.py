@@ -2,9 +2,9 @@
 
 The three implementations train the same network from the same initial weights on the
 same synthetic data in the same order, with SGD (lr 0.01, momentum 0.9) and separately
-with Adam (lr 1e-3). Runs are interleaved (round 1: every implementation once, round 2:
-again, in a rotated order, ...) so that machine noise hits all of them alike, and the
-table reports the best (minimum) and the median over the rounds.
+with Adam (lr 1e-3). Runs are interleaved (harness.compare: every implementation once per
+round, in an order rotated every round) so that machine noise hits all of them alike, and
+the table reports the best (minimum) and the median over the rounds.
 
 Rows:
   nnkit          the loop a user writes: forward, loss, zero_grad, backward(input_grad=False), step
@@ -22,19 +22,16 @@ A benchmark reports; it never fails on a missed target (the exit status is 0).
 
 from __future__ import annotations
 
-import argparse
-import gc
 import itertools
 import math
-import os
 import statistics
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import harness
 import numpy as np
 
 import nnkit
@@ -43,15 +40,15 @@ SIZES = (784, 256, 128, 10)
 N_CLASSES = SIZES[-1]
 TARGET_VS_TORCH = 1.0
 TARGET_VS_HAND = 1.15
-NOISY = 1.2  # a row whose median exceeds its best by this factor was disturbed by other work
 LOSS_RTOL = 1e-2  # float32 trajectories of 469 steps drift apart a little; 1% still catches different work
 ACTIVATION_SHAPE = (1024, 1024)  # the element-wise activations' benchmark array, float32
+PRIME_STEPS = 30  # the untimed steps that open each implementation's turn in a round (harness.Candidate.prime)
 
 Weights = list[np.ndarray]  # [W1, b1, W2, b2, W3, b3], PyTorch's layout: W (out, in)
 StepFn = Callable[[Any, Any], float]
 
 
-# --------------------------------------------------------------------------- data, work, machine
+# --------------------------------------------------------------------------- data and work
 
 
 def make_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -80,42 +77,12 @@ def epoch_flops(n: int) -> float:
     return 2.0 * n * macs * 3 - 2.0 * n * SIZES[0] * SIZES[1]
 
 
-def blas_threads() -> tuple[int, str]:
-    """The number of threads NumPy's BLAS uses, and how it was found."""
-    try:
-        from threadpoolctl import threadpool_info
-
-        counts = [d["num_threads"] for d in threadpool_info() if d.get("user_api") == "blas"]
-        if counts:
-            return max(counts), "threadpoolctl"
-    except ImportError:
-        pass
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var]), var
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)), "CPU affinity (no threadpoolctl)"
-    return os.cpu_count() or 1, "os.cpu_count() (no threadpoolctl)"
-
-
-def best_time(fn: Callable[[], object], repeats: int, inner: int = 1) -> float:
-    """The best of ``repeats`` timings of ``inner`` calls, in seconds per call."""
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        best = min(best, (time.perf_counter() - start) / inner)
-    return best
-
-
-def sgemm_peak(size: int, repeats: int) -> float:
-    """GFLOP/s of a square float32 matmul (best of ``repeats``): the machine's practical peak."""
+def sgemm(size: int) -> Callable[[], object]:
+    """A square float32 matmul into a preallocated output: its GFLOP/s is the machine's practical peak."""
     gen = np.random.default_rng(0)
     a, b = gen.standard_normal((2, size, size), dtype=np.float32)
     out = np.empty((size, size), dtype=np.float32)
-    np.matmul(a, b, out=out)
-    return 2.0 * size**3 / best_time(lambda: np.matmul(a, b, out=out), repeats) / 1e9
+    return lambda: np.matmul(a, b, out=out)
 
 
 def gemm_epoch(n: int, batch_size: int) -> Callable[[], None]:
@@ -309,15 +276,6 @@ def make_handwritten(init: Weights, opt_name: str) -> Trainer:
     return Trainer(hw.step, lambda: hw.params, phases)
 
 
-def optional_torch() -> Any:
-    """The ``torch`` module, or None when PyTorch is not installed (its rows are then skipped)."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def make_torch(init: Weights, opt_name: str) -> Trainer:
     import torch
 
@@ -369,42 +327,23 @@ def eval_loss(weights: Weights, X: np.ndarray, y: np.ndarray) -> float:
 
 
 @dataclass
-class Row:
-    optimizer: str
-    name: str
-    times: list[float] = field(default_factory=list)
+class Row(harness.Timing):
+    """The epoch times of one implementation with one optimizer, and where its training ended."""
+
+    optimizer: str = ""
     final_loss: float = math.nan  # on a fixed evaluation subset, from the final weights
     last_step_loss: float = math.nan
 
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times) if self.times else math.nan
 
-    @property
-    def best(self) -> float:
-        return min(self.times) if self.times else math.nan
+def step_cycle(step: StepFn, X: Any, y: Any, batch_size: int) -> Callable[[], object]:
+    """A call that takes one step on the next mini-batch of (X, y), cycling through them."""
+    batches = itertools.cycle(range(max(1, len(X) // batch_size)))
 
+    def one_step() -> object:
+        start = next(batches) * batch_size
+        return step(X[start : start + batch_size], y[start : start + batch_size])
 
-def transient_bytes(step: StepFn, X: np.ndarray, y: np.ndarray, batch_size: int, steps: int) -> tuple[int, int]:
-    """Peak bytes that one step allocates on top of what it holds before (max over ``steps``), and
-    the bytes allocated during the traced steps and still alive after them: what a step keeps for
-    the next one (cached activations). tracemalloc does not see blocks freed that it never saw
-    allocated, so this is not a leak unless it grows with ``steps``."""
-    run_epoch(step, X, y, batch_size, max_steps=3)  # optimizer state and caches exist from here on
-    tracemalloc.start()
-    try:
-        start_held = tracemalloc.get_traced_memory()[0]
-        peak = 0
-        for i in range(steps):
-            tracemalloc.reset_peak()
-            before = tracemalloc.get_traced_memory()[0]
-            sl = slice(i * batch_size, (i + 1) * batch_size)
-            step(X[sl], y[sl])
-            peak = max(peak, tracemalloc.get_traced_memory()[1] - before)
-        growth = tracemalloc.get_traced_memory()[0] - start_held
-    finally:
-        tracemalloc.stop()
-    return peak, growth
+    return one_step
 
 
 def phase_breakdown(
@@ -417,7 +356,8 @@ def phase_breakdown(
     steps: int,
 ) -> dict[str, dict[str, float]]:
     """Median milliseconds per step of each phase (forward, loss, zero_grad, backward, step) for each
-    implementation, the implementations taking turns step by step so that noise hits them alike."""
+    implementation, the implementations taking turns step by step so that noise hits them alike
+    (both are NumPy: one thread pool, so taking turns costs neither of them a spin-wait)."""
     trainers = {name: make(init, opt_name) for name, make in makers.items()}
     keys = ("forward", "loss", "zero_grad", "backward", "step")
     samples: dict[str, dict[str, list[float]]] = {name: {k: [] for k in keys} for name in makers}
@@ -442,7 +382,7 @@ def phase_breakdown(
     return {name: {k: 1e3 * statistics.median(v) for k, v in per.items()} for name, per in samples.items()}
 
 
-def activation_timings(repeats: int, torch: Any) -> dict[str, float]:
+def activation_timings(repeats: int, torch: Any, settle: float = harness.SETTLE) -> dict[str, float]:
     """Best seconds of one forward + backward of an element-wise activation on a (1024, 1024) float32
     array: nnkit's ReLU, GELU and GELU(tanh) modules and, with PyTorch, ``torch.nn.functional.gelu``
     with autograd. The rounds are interleaved, like the epochs'."""
@@ -471,33 +411,24 @@ def activation_timings(repeats: int, torch: Any) -> dict[str, float]:
             return xt.grad
 
         passes["torch gelu"] = torch_pass
-    for run in passes.values():
-        run()  # warm-up
-    best = dict.fromkeys(passes, math.inf)
-    for _ in range(repeats):
-        for name, run in passes.items():
-            best[name] = min(best[name], best_time(run, 1))
-    return best
+    candidates = {name: harness.Candidate(run, calls=3, settle=settle) for name, run in passes.items()}
+    timings = harness.compare(candidates, repeats)
+    return {name: t.best for name, t in timings.items()}
 
 
 # --------------------------------------------------------------------------- main
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 5; 1 with --quick)")
+def parse_args(argv: Sequence[str] | None) -> Any:
+    parser = harness.argument_parser(__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=None, help="training samples (default 60000; 1024 with --quick)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="a smoke test: few samples, one round, short warm-up")
-    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if it is installed")
     parser.add_argument("--profile", action="store_true", help="also print a per-phase timing of nnkit vs handwritten")
-    args = parser.parse_args(argv)
+    args = harness.parse(parser, argv)
     if args.samples is None:
         args.samples = 1024 if args.quick else 60_000
-    if args.repeats is None:
-        args.repeats = 1 if args.quick else 5
-    if args.samples < 1 or args.repeats < 1 or args.batch_size < 1:
+    if args.samples < 1 or args.batch_size < 1:
         parser.error("--samples, --repeats and --batch-size must be positive")
     return args
 
@@ -507,11 +438,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     n, bs = args.samples, args.batch_size
     n_steps = math.ceil(n / bs)
-    threads, thread_source = blas_threads()
-    torch = None if args.no_torch else optional_torch()
-    use_torch = torch is not None
-    if use_torch:
-        torch.set_num_threads(threads)
+    box = harness.machine(no_torch=args.no_torch)
+    torch, use_torch = box.torch, box.has_torch
 
     X, y = make_data(n, args.seed)
     order = np.random.default_rng(args.seed + 1).permutation(n)  # what fit(rng=seed + 1) draws, too
@@ -527,56 +455,66 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     has_fit = hasattr(nnkit, "train") and hasattr(nnkit.train, "fit")
     names = ["nnkit", *(["nnkit.fit"] if has_fit else []), "handwritten", *(["torch"] if use_torch else [])]
     optimizers = ("SGD", "Adam")
-    rows = {(o, name): Row(o, name) for o in optimizers for name in names}
+    prime_steps = 5 if args.quick else PRIME_STEPS
+    settle = 0.0 if args.quick else harness.SETTLE
 
-    def timed_epoch(o: str, name: str) -> tuple[float, float, Weights]:
-        gc.collect()
+    # Each epoch starts from the initial weights: a fresh trainer is built, untimed, before each timed
+    # epoch. An implementation's turn opens with a few untimed steps of its own (the thread pools settle).
+    finished: dict[tuple[str, str], tuple[float, Weights]] = {}
+
+    def epoch(o: str, name: str) -> harness.Candidate:
+        lib = "nnkit" if name == "nnkit.fit" else name
+        fresh: dict[str, Any] = {}
+
+        def prime() -> None:
+            run_epoch(makers[lib](init, o).step, *data[lib], bs, max_steps=prime_steps)
+
         if name == "nnkit.fit":
-            model = nnkit_model(init)
-            opt = nnkit_optimizer(model, o)
-            start = time.perf_counter()
-            hist = nnkit.train.fit(
-                model, nnkit.CrossEntropyLoss(), opt, (X, y), epochs=1, batch_size=bs, rng=args.seed + 1, progress=False
-            )
-            elapsed = time.perf_counter() - start
-            return elapsed, hist.step_losses[-1], [p.data for p in model.parameters()]
-        trainer = makers[name](init, o)
-        start = time.perf_counter()
-        last = run_epoch(trainer.step, *data[name], bs)
-        elapsed = time.perf_counter() - start
-        return elapsed, last, trainer.weights()
 
-    # machine
-    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
-    peaks: list[float] = []
-    floor_epoch = gemm_epoch(n, bs)
-    floor_row = Row("", "GEMMs only (floor)")
+            def before() -> None:
+                fresh["model"] = model = nnkit_model(init)
+                fresh["opt"] = nnkit_optimizer(model, o)
+
+            def run() -> None:
+                model = fresh["model"]
+                loss_fn = nnkit.CrossEntropyLoss()
+                hist = nnkit.train.fit(
+                    model, loss_fn, fresh["opt"], (X, y), epochs=1, batch_size=bs, rng=args.seed + 1, progress=False
+                )
+                finished[o, name] = hist.step_losses[-1], [p.data for p in model.parameters()]
+
+        else:
+
+            def before() -> None:
+                fresh["trainer"] = makers[name](init, o)
+
+            def run() -> None:
+                trainer = fresh["trainer"]
+                last = run_epoch(trainer.step, *data[name], bs)
+                finished[o, name] = last, trainer.weights()
+
+        return harness.Candidate(run, calls=1, prime=prime, before=before, settle=settle)
+
+    floor_name = "GEMMs only (floor)"
+    candidates: dict[str, harness.Candidate] = {f"{o} {name}": epoch(o, name) for o in optimizers for name in names}
+    candidates[floor_name] = harness.Candidate(gemm_epoch(n, bs), calls=1, settle=settle)
+    candidates["sgemm"] = harness.Candidate(sgemm(1024), calls=3 if args.quick else 5, settle=settle)
     flops = epoch_flops(n)
 
-    # warm-up: a few steps of everything (BLAS and torch thread pools, caches, first-call costs)
+    # timed rounds, interleaved, the order rotated every round; the machine's peak is measured in each round
+    timings = harness.compare(candidates, args.repeats)
+    peak = 2.0 * 1024**3 / timings["sgemm"].best / 1e9
+    floor_row = Row(floor_name, timings[floor_name].times)
+    rows: dict[tuple[str, str], Row] = {}
     for o in optimizers:
-        for name, make in makers.items():
-            run_epoch(make(init, o).step, *data[name], bs, max_steps=5 if args.quick else 30)
-
-    # timed rounds, interleaved, the order rotated every round; the machine's numbers are measured in each round
-    for r in range(args.repeats):
-        peaks.append(sgemm_peak(1024, 3 if args.quick else 5))
-        floor_row.times.append(best_time(floor_epoch, 1))
-        for o in optimizers:
-            k = r % len(names)
-            for name in names[k:] + names[:k]:
-                elapsed, last, weights = timed_epoch(o, name)
-                row = rows[o, name]
-                row.times.append(elapsed)
-                row.last_step_loss = last
-                row.final_loss = eval_loss(weights, X_eval, y_eval)
-
-    peak = max(peaks)
+        for name in names:
+            last, weights = finished[o, name]
+            rows[o, name] = Row(name, timings[f"{o} {name}"].times, o, eval_loss(weights, X_eval, y_eval), last)
 
     # allocations per step (tracemalloc sees NumPy's buffers, not PyTorch's)
     alloc_steps = min(10, max(1, n // bs - 3))
     allocs = {
-        (o, name): transient_bytes(makers[name](init, o).step, Xp, yp, bs, alloc_steps)
+        (o, name): harness.allocations(step_cycle(makers[name](init, o).step, Xp, yp, bs), calls=alloc_steps)
         for o in optimizers
         for name in ("nnkit", "handwritten")
     }
@@ -586,17 +524,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"nnkit benchmark: MLP {'-'.join(map(str, SIZES))} (ReLU), one epoch of {n} samples, "
         f"batch {bs} ({n_steps} steps), float32"
     )
-    torch_text = f"PyTorch {torch.__version__} with {torch.get_num_threads()} threads" if use_torch else "no PyTorch"
-    print(f"NumPy {np.__version__} (BLAS threads: {threads}, from {thread_source}); {torch_text}")
+    print(box.describe())
     print(f"sgemm peak: {peak:.1f} GFLOP/s (float32 1024² matmul, best over the rounds)")
     print(
         f"work: {flops / 1e9:.2f} GFLOP per epoch in matrix products "
         "(forward 2N·Σ in·out, backward twice that minus layer 1's dx)"
     )
-    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
     print(
-        f"time: best (median) seconds per epoch over {args.repeats} interleaved round(s) after a warm-up; ratios and "
-        f"GFLOP/s use the best. 1-min load average {load_before:.2f} before, {load_after:.2f} after"
+        f"time: best (median) seconds per epoch over {args.repeats} interleaved round(s), each implementation's "
+        f"turn opened by untimed steps; ratios and GFLOP/s use the best. {box.load_text()}"
     )
     print()
     header = (
@@ -605,7 +541,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     print(header)
     print("-" * len(header))
-    noisy = []
     for o in optimizers:
         hand = rows[o, "handwritten"].best
         ref = rows[o, "torch"].best if use_torch else math.nan
@@ -620,14 +555,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 f"{o:<5} {row.name:<20} {best:8.3f} {med:9.3f} {1e3 * best / n_steps:8.2f} {gflops:8.1f} "
                 f"{100 * gflops / peak:5.0f}% {vs_torch:>7} {vs_hand:>6} {loss_text:>11}"
             )
-            if med > NOISY * best and not (is_floor and o != optimizers[0]):
-                noisy.append(row.name if is_floor else f"{o} {row.name}")
         print()
+    noisy = harness.noisy_names({k: t for k, t in timings.items() if k != "sgemm"})
     if noisy:
-        print(
-            f"noisy: median > {NOISY:.1f}× best for {', '.join(noisy)}: other work was running. "
-            "Rerun on an idle machine, with more --repeats, before trusting small differences."
-        )
+        print(harness.noisy_note(noisy))
         print()
 
     results: dict[str, Any] = {
@@ -639,15 +570,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "allocations": allocs,
         "noisy": noisy,
     }
-    print("targets (best epoch times):")
+    targets = []
     for o in optimizers:
-        t_nnkit = rows[o, "nnkit"].best
         checks = [("handwritten", TARGET_VS_HAND)] + ([("torch", TARGET_VS_TORCH)] if use_torch else [])
         for other, limit in checks:
-            ratio = t_nnkit / rows[o, other].best
-            ok = ratio <= limit
-            results["targets"].append((o, other, ratio, limit, ok))
-            print(f"  {o:<5} nnkit / {other:<12} {ratio:5.2f} <= {limit:.2f}   {'PASS' if ok else 'MISS'}")
+            ratio = rows[o, "nnkit"].best / rows[o, other].best
+            targets.append(harness.Target(f"{o:<5} nnkit / {other:<12}", ratio, limit))
+            results["targets"].append((o, other, ratio, limit, ratio <= limit))
+    harness.report_targets("targets (best epoch times):", targets)
     print()
 
     print(
@@ -669,15 +599,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     print(f"allocations per step (tracemalloc, max over {alloc_steps} steps, after the optimizer state exists):")
     for o in optimizers:
-        (pk_n, gr_n), (pk_h, gr_h) = allocs[o, "nnkit"], allocs[o, "handwritten"]
+        a_n, a_h = allocs[o, "nnkit"], allocs[o, "handwritten"]
         print(
-            f"  {o:<5} transient peak: nnkit {pk_n / 1024:7.0f} KiB, handwritten {pk_h / 1024:7.0f} KiB "
-            f"({pk_n / max(pk_h, 1):.2f}×); kept between steps (cached activations): nnkit {gr_n / 1024:.0f} "
-            f"KiB, handwritten {gr_h / 1024:.0f} KiB"
+            f"  {o:<5} transient peak: nnkit {a_n.peak / 1024:7.0f} KiB, handwritten {a_h.peak / 1024:7.0f} KiB "
+            f"({a_n.peak / max(a_h.peak, 1):.2f}×); kept between steps (cached activations): nnkit "
+            f"{a_n.kept / 1024:.0f} KiB, handwritten {a_h.kept / 1024:.0f} KiB"
         )
 
     size = math.prod(ACTIVATION_SHAPE)
-    activations = activation_timings(args.repeats, torch)
+    activations = activation_timings(args.repeats, torch, settle)
     results["activations"] = activations
     print()
     print(

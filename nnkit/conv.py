@@ -55,13 +55,18 @@ def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, 
 
 
 def _im2col(
-    xt: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], out_hw: tuple[int, int]
+    xt: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    out_hw: tuple[int, int],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Windows of a padded input ``xt (C, N, Hp, Wp)`` as columns: ``cols (C, kh, kw, N, Ho, Wo)``,
     ``cols[c, i, j, n, y, x] = xt[c, n, y·sh + i·dh, x·sw + j·dw]``. One copy per kernel offset."""
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
     c, n = xt.shape[:2]
-    cols = np.empty((c, kh, kw, n, ho, wo), dtype=xt.dtype)
+    cols = np.empty((c, kh, kw, n, ho, wo), dtype=xt.dtype) if out is None else out
     for i in range(kh):
         for j in range(kw):
             cols[:, i, j] = xt[:, :, i * dh : i * dh + sh * (ho - 1) + 1 : sh, j * dw : j * dw + sw * (wo - 1) + 1 : sw]
@@ -138,6 +143,35 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         return text + ("" if self.bias is not None else ", bias=False")
 
+    #: Compute dx as a correlation of dy with the flipped kernel (True), by col2im (False), or choose (None).
+    _dx_by_correlation: bool | None = None
+
+    def _work(self, key: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A work array kept between calls and reallocated only when its shape changes, because a
+        fresh array of tens of megabytes costs a page fault per 4 kB each time. New ones are zeros."""
+        work = self.__dict__.setdefault("_workspace", {})
+        array = work.get(key)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = work[key] = np.zeros(shape, dtype=dtype)
+        return array
+
+    def _transposed_backward(
+        self,
+        stride: tuple[int, int],
+        reach: list[int],
+        pads: tuple[int, int, int, int],
+        cols_shape: tuple[int, ...],
+        in_hw: tuple[int, int],
+    ) -> bool:
+        """Whether backward computes dx as a correlation (stride 1, padding within the kernel's reach)."""
+        pt, pb, pl, pr = pads
+        possible = stride == (1, 1) and max(pt, pb) <= reach[0] and max(pl, pr) <= reach[1]
+        if not possible or self._dx_by_correlation is not None:
+            return possible and bool(self._dx_by_correlation is not False)
+        # Its columns hold O·kh·kw·N·H·W numbers against C·kh·kw·N·Ho·Wo for col2im: choose the smaller work.
+        grad_cols = self.out_channels * math.prod(cols_shape[1:3]) * cols_shape[3] * in_hw[0] * in_hw[1]
+        return grad_cols <= 1.5 * math.prod(cols_shape)
+
     def _as_2d(self, values: tuple[Any, ...], fill: Any) -> tuple[Any, ...]:
         return values if self._nd == 2 else (fill, *values)
 
@@ -165,9 +199,9 @@ class _ConvNd(Module):
                 f"{self._name()}: input of shape {x.shape} is smaller than the (dilated) kernel "
                 f"{self.kernel_size} after padding {self.padding!r}"
             )
-        xt = np.zeros((c, n, hp, wp), dtype=w.dtype)  # padded, channels first: the windows copy fast
-        xt[:, :, pt : pt + h, pl : pl + wd] = x4.transpose(1, 0, 2, 3)
-        cols = _im2col(xt, kernel, stride, dilation, (ho, wo))
+        xt = self._work("input", (c, n, hp, wp), w.dtype)  # padded, channels first: the windows copy fast
+        xt[:, :, pt : pt + h, pl : pl + wd] = x4.transpose(1, 0, 2, 3)  # the border stays 0
+        cols = _im2col(xt, kernel, stride, dilation, (ho, wo), out=self._work("cols", (c, *kernel, n, ho, wo), w.dtype))
         g = self.groups
         out = np.matmul(w.reshape(g, self.out_channels // g, -1), cols.reshape(g, -1, n * ho * wo))
         y = out.reshape(self.out_channels, n, ho, wo).transpose(1, 0, 2, 3)
@@ -199,12 +233,32 @@ class _ConvNd(Module):
             self.bias.grad += dy.sum(axis=(0, 2))
         if not input_grad:
             return None
-        w = self.weight.data.reshape(g, o // g, -1)
-        dcols = np.matmul(w.transpose(0, 2, 1), dyt).reshape(cols.shape)
         (pt, pb), (pl, pr) = self._as_2d(self._pads, (0, 0))
-        stride, dilation = self._as_2d(self.stride, 1), self._as_2d(self.dilation, 1)
-        dxt = _col2im(dcols, (h + pt + pb, wd + pl + pr), stride, dilation)
-        dx = np.ascontiguousarray(dxt[:, :, pt : pt + h, pl : pl + wd].transpose(1, 0, 2, 3))
+        kernel, stride, dilation = (self._as_2d(v, 1) for v in (self.kernel_size, self.stride, self.dilation))
+        c = self.in_channels
+        reach = [d * (k - 1) for k, d in zip(kernel, dilation)]  # how far a window reaches past its first pixel
+        if self._transposed_backward(stride, reach, (pt, pb, pl, pr), cols.shape, (h, wd)):
+            # dx is the correlation of dy, padded by ``reach − padding``, with the kernel flipped and its
+            # channel axes swapped: one im2col and one matrix product with an inner dimension O·kh·kw.
+            (rh, rw) = reach
+            dyq = np.zeros((o, n, ho + 2 * rh - pt - pb, wo + 2 * rw - pl - pr), dtype=cols.dtype)
+            dyq[:, :, rh - pt : rh - pt + ho, rw - pl : rw - pl + wo] = dyt.reshape(o, n, ho, wo)
+            del dy, dyt  # not needed any more: keep the peak memory down
+            dycols = _im2col(
+                dyq, kernel, (1, 1), dilation, (h, wd), out=self._work("grad_cols", (o, *kernel, n, h, wd), cols.dtype)
+            )
+            del dyq
+            w_t = self.weight.data[:, :, ::-1, ::-1] if self._nd == 2 else self.weight.data[:, :, None, ::-1]
+            w_t = w_t.reshape(g, o // g, c // g, -1).transpose(0, 2, 1, 3).reshape(g, c // g, -1)
+            dxt = np.matmul(w_t, dycols.reshape(g, -1, n * h * wd)).reshape(c, n, h, wd)
+            dx = np.ascontiguousarray(dxt.transpose(1, 0, 2, 3))
+        else:
+            w = self.weight.data.reshape(g, o // g, -1)
+            dcols = self._work("grad_cols", (g, w.shape[2], n * ho * wo), cols.dtype)
+            np.matmul(w.transpose(0, 2, 1), dyt, out=dcols)
+            dcols = dcols.reshape(cols.shape)
+            dxt = _col2im(dcols, (h + pt + pb, wd + pl + pr), stride, dilation)
+            dx = np.ascontiguousarray(dxt[:, :, pt : pt + h, pl : pl + wd].transpose(1, 0, 2, 3))
         dx = dx if self._nd == 2 else dx[:, :, 0, :]
         return dx[0] if unbatched else dx
 

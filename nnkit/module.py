@@ -343,6 +343,8 @@ class Module:
         if value is not None and not isinstance(value, np.ndarray):
             raise TypeError(f"{self._name()}.register_buffer expected an ndarray or None, got {type(value).__name__}")
         names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names and hasattr(self, name):  # a parameter, a sub-module, a method: as PyTorch, refuse
+            raise KeyError(f"{self._name()}.register_buffer: attribute {name!r} already exists")
         if name not in names:
             names.append(name)
         setattr(self, name, value)

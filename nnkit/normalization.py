@@ -68,9 +68,10 @@ class _BatchNorm(Module):
         batch_stats = self.training or not self.track_running_stats
         if batch_stats:
             count = x.size // self.num_features
-            if self.training and count == 1:
+            if count == 1:  # batch statistics of one value: x_hat would be 0 whatever x is (PyTorch refuses too)
                 raise ValueError(
-                    f"{self._name()}: expected more than 1 value per channel when training, "
+                    f"{self._name()}: expected more than 1 value per channel "
+                    f"{'when training' if self.training else 'in eval mode without running statistics'}, "
                     f"got input of shape {x.shape}"
                 )
             mean = x.mean(axis=axes)

@@ -111,28 +111,58 @@ class _Pool(Module):
 class _MaxPool(_Pool):
     _pad_value = -np.inf
 
+    def _real(self, i: int, j: int, geometry: tuple[tuple[int, int], ...], shape: tuple[int, ...]) -> np.ndarray | None:
+        """Which outputs read a real (not padding) input at kernel offset ``(i, j)``; None when all do."""
+        (_, _), (sh, sw), (dh, dw), (ho, wo) = geometry
+        ph, pw = self.padding if self._nd == 2 else (0, self.padding[0])
+        if not (ph or pw):
+            return None
+        rows = np.arange(ho) * sh + i * dh - ph
+        cols = np.arange(wo) * sw + j * dw - pw
+        return ((rows >= 0) & (rows < shape[2] - 2 * ph))[:, None] & ((cols >= 0) & (cols < shape[3] - 2 * pw))[None, :]
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         xp, geometry, unbatched = self._prepare(x)
-        (kh, kw), _, _, (ho, wo) = geometry
-        y = np.full((*xp.shape[:2], ho, wo), -np.inf, dtype=xp.dtype)
-        arg = np.zeros(y.shape, dtype=np.int16 if kh * kw < 2**15 else np.int64)  # offset of the max
-        for i in range(kh):
-            for j in range(kw):
-                v = xp[_window(i, j, geometry)]
-                better = (v > y) | np.isnan(v)  # PyTorch's rule: the first maximum wins; NaN propagates
-                y[better] = v[better]
-                arg[better] = i * kw + j
+        (kh, kw) = geometry[0]
+        offsets = [(i, j) for i in range(kh) for j in range(kw)]
+        y = xp[_window(0, 0, geometry)].copy()
+        for i, j in offsets[1:]:
+            np.maximum(y, xp[_window(i, j, geometry)], out=y)  # np.maximum propagates NaN, as PyTorch does
+        # The arg-max: the first real input equal to the max (PyTorch's rule for ties), -1 where there is
+        # none (a window wholly in the padding, or a NaN window, handled below). Integer arithmetic on
+        # boolean masks, because masked assignment is several times slower.
+        arg = np.zeros(y.shape, dtype=np.int8 if kh * kw < 2**7 else np.int64)
+        found, hit = np.zeros(y.shape, dtype=bool), np.empty(y.shape, dtype=bool)
+        for k, (i, j) in enumerate(offsets):
+            np.equal(xp[_window(i, j, geometry)], y, out=hit)
+            real = self._real(i, j, geometry, xp.shape)
+            if real is not None:
+                hit &= real
+            np.greater(hit, found, out=hit)  # hit and not found before: the first match only
+            found |= hit
+            if k:
+                arg += hit.astype(arg.dtype) * arg.dtype.type(k)
+        arg -= (~found).astype(arg.dtype)
+        if np.isnan(y).any():  # a NaN window's gradient goes to its last NaN, as in PyTorch
+            for k, (i, j) in enumerate(offsets):
+                np.copyto(arg, k, where=np.isnan(xp[_window(i, j, geometry)]))
         self.save_for_backward(arg, xp.shape, geometry, unbatched)
         return self._finish(y, unbatched)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
         arg, padded_shape, geometry, unbatched = self.saved_tensors
         dy = self._grad_output(grad_output, arg.shape, unbatched)
-        (kh, kw) = geometry[0]
+        (kh, kw), stride = geometry[0], geometry[1]
         dxp = np.zeros(padded_shape, dtype=dy.dtype if dy.dtype.kind == "f" else np.float64)
-        for i in range(kh):
-            for j in range(kw):
-                dxp[_window(i, j, geometry)] += np.where(arg == i * kw + j, dy, 0)
+        overlap = any(d * (k - 1) + 1 > s for k, s, d in zip(geometry[0], stride, geometry[2]))
+        part = np.empty(arg.shape, dtype=dxp.dtype)
+        for k in range(kh * kw):
+            np.multiply(dy, arg == k, out=part)
+            window = dxp[_window(k // kw, k % kw, geometry)]
+            if overlap:
+                window += part
+            else:  # windows that do not overlap write disjoint places
+                window[...] = part
         return self._unpad(dxp, unbatched)
 
 

@@ -1,18 +1,21 @@
-"""Smoke test for benchmarks/bench_mlp.py: it runs end to end on a tiny problem (no timing assertions)."""
+"""Smoke tests for benchmarks/: each benchmark runs end to end on a tiny problem (no timing assertions),
+and its implementations take the same steps as each other."""
 
 import importlib.util
 import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_mlp.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_mlp", BENCH)
+def load(name):
+    """Import benchmarks/<name>.py as a script run would: with benchmarks/ on sys.path (for harness.py)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
     try:
@@ -20,6 +23,18 @@ def bench():
         yield module
     finally:
         sys.modules.pop(spec.name, None)
+        sys.modules.pop("harness", None)
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def bench():
+    yield from load("bench_mlp")
+
+
+@pytest.fixture(scope="module")
+def bench_cnn():
+    yield from load("bench_cnn")
 
 
 def test_quick_run_reports_nnkit_and_handwritten(bench, capsys):
@@ -56,3 +71,107 @@ def test_torch_trainer_takes_the_same_steps_as_the_others(bench, torch, opt):
     for w_nnkit, w_hand, w_torch in zip(trainers["nnkit"].weights(), trainers["hand"].weights(), tt.weights()):
         assert abs(w_nnkit - w_hand).max() < atol
         assert abs(w_nnkit - w_torch).max() < atol
+
+
+# --------------------------------------------------------------------------- the shared harness
+
+
+def test_compare_rotates_the_order_and_primes_each_turn(bench):
+    harness = bench.harness
+    log = []
+    candidates = {
+        name: harness.Candidate(
+            lambda name=name: log.append(name), calls=2, prime=lambda name=name: log.append(f"prime {name}"), settle=0
+        )
+        for name in "abc"
+    }
+    timings = harness.compare(candidates, rounds=3)
+    assert {name: len(t.times) for name, t in timings.items()} == {"a": 6, "b": 6, "c": 6}
+    turns = ["".join(log[i + 1 : i + 3]) for i in range(0, len(log), 3)]
+    assert log[::3] == [f"prime {name[0]}" for name in turns]
+    assert turns == ["aa", "bb", "cc", "bb", "cc", "aa", "cc", "aa", "bb"]
+
+
+def test_compare_builds_fresh_state_before_every_call(bench):
+    harness = bench.harness
+    state = {"fresh": False, "stale_calls": 0}
+
+    def before():
+        state["fresh"] = True
+
+    def run():
+        state["stale_calls"] += not state["fresh"]
+        state["fresh"] = False
+
+    harness.compare({"x": harness.Candidate(run, calls=3, before=before, settle=0)}, rounds=2)
+    assert state["stale_calls"] == 0
+
+
+def test_timing_is_noisy_when_its_median_exceeds_its_best_by_a_fifth(bench):
+    timing = bench.harness.Timing("x", [1.0, 1.3, 1.25])
+    assert timing.best == 1.0 and timing.median == 1.25 and timing.noisy
+    assert not bench.harness.Timing("x", [1.0, 1.1, 1.15]).noisy
+
+
+def test_allocations_see_a_temporary_and_what_is_kept(bench):
+    kept = []
+
+    def call():
+        np.ones(1_000_000)  # 8 MB, freed at once
+        kept.append(np.ones(1000))  # 8 kB, kept
+
+    found = bench.harness.allocations(call, calls=2, warmup=0)
+    assert 8_000_000 <= found.peak < 8_100_000
+    assert 16_000 <= found.kept < 17_000
+
+
+def test_a_missed_target_is_reported_not_raised(bench, capsys):
+    targets = bench.harness.report_targets("t:", [bench.harness.Target("slow", 3.0, 1.5)])
+    assert not targets[0].ok
+    assert "3.00 <= 1.50   MISS" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- bench_cnn
+
+
+def test_cnn_quick_run_reports_lenet_and_every_conv_shape(bench_cnn, capsys):
+    results = bench_cnn.main(["--quick", "--no-torch", "--batches", "2"])
+    out = capsys.readouterr().out
+    assert set(results["lenet"]) == {"nnkit"}
+    assert len(results["lenet"]["nnkit"].times) == 2 and min(results["lenet"]["nnkit"].times) > 0
+    assert "nnkit" in out and "ms/step" in out
+    assert len(results["conv"]) == len(bench_cnn.CONV_SHAPES)
+    for shape, timings in results["conv"].items():
+        assert set(timings) == {"nnkit", "nnkit fwd"}
+        assert shape.label in out
+        # the columns themselves live from forward to backward: the peak is at least one im2col matrix
+        assert results["allocations"][shape].peak >= shape.im2col_bytes()
+    assert "×im2col" in out and ("PASS" in out or "MISS" in out)
+
+
+def test_conv_shape_arithmetic(bench_cnn):
+    s = bench_cnn.ConvShape(n=2, c_in=3, c_out=4, size=5, kernel=3, padding=1)
+    assert s.out == 5
+    assert s.im2col_bytes() == (3 * 3 * 3) * (2 * 5 * 5) * 4
+    assert s.flops() == 2 * 2 * 5 * 5 * 4 * 3 * 3 * 3
+    assert s.memory_budget() == 2 * s.im2col_bytes() + 2 * (2 * 3 * 7 * 7 * 4) + 2 * (2 * 4 * 5 * 5 * 4)
+    assert not s.has_target and bench_cnn.ConvShape(8, 32, 64, 8, 3, 1).has_target
+
+
+def test_lenet_in_nnkit_and_torch_takes_the_same_steps(bench_cnn, torch):
+    X, y = bench_cnn.make_data(n_batches=4, batch=32, seed=0)
+    model = bench_cnn.lenet_nnkit(seed=1)
+    tmodel = bench_cnn.lenet_torch(model.state_dict())
+    assert list(tmodel.state_dict()) == list(model.state_dict())
+    losses = bench_cnn.train(bench_cnn.nnkit_step(model), X, y)
+    tlosses = bench_cnn.train(bench_cnn.torch_step(tmodel), torch.from_numpy(X), torch.from_numpy(y))
+    assert losses == pytest.approx(tlosses, rel=1e-5)
+    assert bench_cnn.weight_difference(model, tmodel) < 1e-5
+    assert bench_cnn.weight_difference(bench_cnn.lenet_nnkit(seed=1), tmodel) > 1e-3  # the steps moved the weights
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 6, 3, 1), (2, 1, 6, 12, 5, 0)])
+def test_conv_workloads_compute_the_same_in_nnkit_and_torch(bench_cnn, torch, shape):
+    runs = bench_cnn.conv_workload(bench_cnn.ConvShape(*shape), torch)
+    assert set(runs) == {"nnkit", "nnkit fwd", "torch", "torch fwd"}
+    assert bench_cnn.conv_agrees(runs) < 1e-5

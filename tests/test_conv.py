@@ -266,3 +266,56 @@ def test_a_torch_state_dict_loads_unchanged(torch):
     x = normal(2, 3, 6, 6).astype(np.float32)
     with torch.no_grad():
         np.testing.assert_allclose(layer(x), ref(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-5)
+
+
+# --- the two ways backward computes dx -----------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    nd=st.sampled_from([1, 2]),
+    k=st.integers(1, 4),
+    p=st.integers(0, 3),
+    d=st.integers(1, 2),
+    g=st.sampled_from([1, 2]),
+    size=st.integers(6, 9),
+)
+def test_dx_by_correlation_equals_dx_by_col2im(nd, k, p, d, g, size):
+    """Stride-1 layers may compute dx as a correlation of dy with the flipped kernel; it must agree
+    with col2im (the adjoint of the forward's im2col, checked against PyTorch above) wherever it applies,
+    and fall back to col2im elsewhere."""
+    cls = nnkit.Conv2d if nd == 2 else nnkit.Conv1d
+    x = normal(2, 4, *(size,) * nd)
+    grads = {}
+    for by_correlation in (True, False):
+        layer = cls(4, 6, k, padding=p, dilation=d, groups=g, rng=0, dtype=np.float64)
+        layer._dx_by_correlation = by_correlation
+        y = layer(x)
+        grads[by_correlation] = layer.backward(normal(*y.shape, seed=1)), layer.weight.grad.copy()
+    np.testing.assert_allclose(grads[True][0], grads[False][0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(grads[True][1], grads[False][1])
+
+
+def test_the_automatic_choice_takes_the_correlation_for_same_channel_3x3_layers():
+    layer = nnkit.Conv2d(8, 8, 3, padding=1, rng=0)
+    cols_shape = (8, 3, 3, 2, 5, 5)
+    assert layer._transposed_backward((1, 1), [2, 2], (1, 1, 1, 1), cols_shape, (5, 5))
+    assert not layer._transposed_backward((2, 2), [2, 2], (1, 1, 1, 1), cols_shape, (5, 5))  # strided: col2im
+    assert not layer._transposed_backward((1, 1), [2, 2], (3, 3, 3, 3), cols_shape, (5, 5))  # padding beyond reach
+
+
+def test_work_arrays_are_reused_and_results_do_not_alias_them():
+    layer = nnkit.Conv2d(3, 4, 3, padding=1, rng=0, dtype=np.float64)
+    x1, x2 = normal(2, 3, 6, 6), normal(2, 3, 6, 6, seed=5)
+    y1 = layer(x1)
+    dx1 = layer.backward(np.ones_like(y1))
+    work = {key: id(a) for key, a in layer._workspace.items()}
+    y1_copy, dx1_copy = y1.copy(), dx1.copy()
+    y2 = layer(x2)
+    layer.backward(np.ones_like(y2))
+    assert {key: id(a) for key, a in layer._workspace.items()} == work  # same shapes: no new arrays
+    np.testing.assert_array_equal(y1, y1_copy)  # the earlier results were not overwritten
+    np.testing.assert_array_equal(dx1, dx1_copy)
+    fresh = nnkit.Conv2d(3, 4, 3, padding=1, rng=0, dtype=np.float64)
+    np.testing.assert_array_equal(fresh(x2), y2)  # a reused padded buffer still has a zero border
+    assert "_workspace" not in "".join(layer.state_dict())

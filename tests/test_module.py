@@ -316,3 +316,221 @@ def test_load_state_dict_checks_everything_before_writing_anything():
     with pytest.raises(TypeError, match=r"'3.bias' expected a real-valued numeric array, got dtype <U1"):
         model.load_state_dict(state)
     np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])
+
+
+# --- buffers: state that is saved but not learned ---------------------------------------------------
+
+
+class Counter(nnkit.Module):
+    """A buffer registered before a parameter: the state dict still lists the parameter first."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("total", np.zeros(3))
+        self.register_buffer("steps", np.zeros((), dtype=np.int64))
+        self.register_buffer("unused", None)
+        self.scale = nnkit.Parameter(np.ones(3))
+        self.inner = nnkit.BatchNorm1d(3)
+
+    def forward(self, x):
+        self.total += x.sum(axis=0)
+        self.steps += 1
+        return self.inner(x * self.scale.data)
+
+
+def test_register_buffer_sets_the_attribute_and_names_it():
+    m = Counter()
+    assert isinstance(m.total, np.ndarray) and m.unused is None
+    assert [name for name, _ in m.named_buffers()] == [
+        "total",
+        "steps",
+        "inner.running_mean",
+        "inner.running_var",
+        "inner.num_batches_tracked",
+    ]
+    assert dict(m.named_buffers())["total"] is m.total  # the array itself, not a copy
+    m(np.ones((2, 3)))
+    np.testing.assert_array_equal(dict(m.named_buffers())["total"], [2.0, 2.0, 2.0])
+    assert [name for name, _ in m.named_buffers(prefix="net.")][:2] == ["net.total", "net.steps"]
+
+
+def test_named_buffers_follow_nested_sequential_prefixes():
+    model = nnkit.Sequential(
+        nnkit.Linear(2, 3), nnkit.Sequential(nnkit.BatchNorm1d(3), nnkit.ReLU(), nnkit.BatchNorm1d(3, affine=False))
+    )
+    assert [name for name, _ in model.named_buffers()] == [
+        "1.0.running_mean",
+        "1.0.running_var",
+        "1.0.num_batches_tracked",
+        "1.2.running_mean",
+        "1.2.running_var",
+        "1.2.num_batches_tracked",
+    ]
+
+
+def test_buffers_are_not_parameters():
+    m = Counter()
+    assert [name for name, _ in m.named_parameters()] == ["scale", "inner.weight", "inner.bias"]
+    buffer_ids = {id(b) for _, b in m.named_buffers()}
+    assert not buffer_ids & {id(p) for p in m.parameters()} and not buffer_ids & {id(p.data) for p in m.parameters()}
+    assert m.num_parameters() == 9
+    model = bn_mlp()
+    optimizer = nnkit.optim.SGD(model.parameters(), lr=0.5)
+    model(np.random.default_rng(0).normal(size=(6, 4)))
+    buffers = {name: value.copy() for name, value in model.named_buffers()}
+    model.backward(np.ones((6, 2), np.float32))
+    optimizer.step()
+    assert not np.array_equal(model[1].weight.data, np.ones(5))  # the step changed the parameters...
+    for name, value in model.named_buffers():
+        np.testing.assert_array_equal(value, buffers[name], err_msg=name)  # ...and left the buffers alone
+
+
+def test_state_dict_order_is_own_parameters_then_own_buffers_then_children():
+    assert list(Counter().state_dict()) == [
+        "scale",
+        "total",
+        "steps",
+        "inner.weight",
+        "inner.bias",
+        "inner.running_mean",
+        "inner.running_var",
+        "inner.num_batches_tracked",
+    ]
+
+
+def bn_mlp(seed=0):
+    nnkit.manual_seed(seed)
+    return nnkit.Sequential(nnkit.Linear(4, 5), nnkit.BatchNorm1d(5), nnkit.ReLU(), nnkit.Linear(5, 2))
+
+
+BN_MLP_KEYS = [
+    "0.weight",
+    "0.bias",
+    "1.weight",
+    "1.bias",
+    "1.running_mean",
+    "1.running_var",
+    "1.num_batches_tracked",
+    "3.weight",
+    "3.bias",
+]
+
+
+def test_state_dict_with_buffers_has_pytorchs_keys():
+    state = bn_mlp().state_dict()
+    assert list(state) == BN_MLP_KEYS
+    assert state["1.num_batches_tracked"].shape == () and state["1.num_batches_tracked"].dtype == np.int64
+
+
+def test_state_dict_order_matches_torch(torch):
+    ref = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.BatchNorm1d(5), torch.nn.ReLU(), torch.nn.Linear(5, 2))
+    assert list(bn_mlp().state_dict()) == list(ref.state_dict())
+    model = bn_mlp().to(np.float64)
+    ref.double().load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    for step in range(2):
+        x = np.random.default_rng(step).normal(size=(6, 4))
+        np.testing.assert_allclose(model(x), ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-12, atol=1e-12)
+    for name, value in ref.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[name], value.numpy(), rtol=1e-12, err_msg=name)
+
+
+def test_state_dict_copies_buffers_and_load_writes_them_in_place():
+    model = bn_mlp()
+    state = model.state_dict()
+    state["1.running_mean"][...] = 7.0
+    assert not model[1].running_mean.any()  # a copy: the model is untouched
+    buffer = model[1].running_mean
+    model.load_state_dict(state)
+    assert model[1].running_mean is buffer  # loaded into the same array
+    np.testing.assert_array_equal(buffer, np.full(5, 7.0, np.float32))
+    state["1.num_batches_tracked"] = np.array(4)
+    model.load_state_dict(state)
+    assert int(model[1].num_batches_tracked) == 4 and model[1].num_batches_tracked.dtype == np.int64
+
+
+def test_load_state_dict_strict_about_buffer_keys():
+    model = bn_mlp()
+    state = model.state_dict()
+    del state["1.running_var"]
+    with pytest.raises(KeyError, match=r"missing keys \['1.running_var'\], unexpected keys \[\]"):
+        model.load_state_dict(state)
+    state = model.state_dict()
+    state["1.running_std"] = np.ones(5)
+    with pytest.raises(KeyError, match=r"missing keys \[\], unexpected keys \['1.running_std'\]"):
+        model.load_state_dict(state)
+    nnkit.manual_seed(0)
+    no_stats = nnkit.Sequential(
+        nnkit.Linear(4, 5), nnkit.BatchNorm1d(5, track_running_stats=False), nnkit.ReLU(), nnkit.Linear(5, 2)
+    )
+    with pytest.raises(
+        KeyError,
+        match=r"missing keys \[\], unexpected keys \['1.num_batches_tracked', '1.running_mean', '1.running_var'\]",
+    ):
+        no_stats.load_state_dict(bn_mlp().state_dict())
+    partial = {"1.running_mean": np.full(5, 2.0), "9.extra": np.zeros(1)}
+    model.load_state_dict(partial, strict=False)
+    np.testing.assert_array_equal(model[1].running_mean, np.full(5, 2.0))
+
+
+def test_a_failed_load_leaves_buffers_unchanged():
+    model = bn_mlp(0)
+    model(np.random.default_rng(0).normal(size=(6, 4)))
+    before = model.state_dict()
+    state = bn_mlp(1).state_dict()
+    state["1.running_mean"][...] = 5.0
+    state["1.num_batches_tracked"] = np.array(9)
+    state["3.bias"] = np.zeros(3)  # wrong shape, after the buffers in the state dict's order
+    with pytest.raises(ValueError, match=r"'3.bias' expected shape \(2,\), got shape \(3,\)"):
+        model.load_state_dict(state)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+    state = bn_mlp(1).state_dict()
+    state["1.running_var"] = np.ones((5, 1))
+    with pytest.raises(ValueError, match=r"'1.running_var' expected shape \(5,\), got shape \(5, 1\)"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model[1].running_var, before["1.running_var"])
+
+
+def test_a_none_buffer_is_left_out():
+    m = Counter()
+    assert "unused" not in m.state_dict() and "unused" not in dict(m.named_buffers())
+    m.to(np.float64)  # a None buffer is skipped by the cast
+    assert m.unused is None
+    m.register_buffer("unused", np.arange(2.0))  # registered again: now it counts, in its first place
+    assert list(m.state_dict())[:4] == ["scale", "total", "steps", "unused"]
+    m.register_buffer("total", None)
+    assert "total" not in m.state_dict() and m.total is None
+
+
+def test_to_casts_floating_point_buffers_only():
+    m = Counter().to(np.float64)
+    assert m.total.dtype == m.inner.running_mean.dtype == m.inner.running_var.dtype == np.float64
+    assert m.steps.dtype == m.inner.num_batches_tracked.dtype == np.int64
+    assert "total" in dict(m.named_buffers()) and m.total is dict(m.named_buffers())["total"]
+    m.to(np.float32)
+    assert m.total.dtype == np.float32 and m.steps.dtype == np.int64
+
+
+def test_register_buffer_rejects_bad_names_and_values():
+    m = nnkit.Module()
+    for name in ("a.b", "", "1st", "two words"):
+        with pytest.raises(
+            ValueError, match=rf"^Module\.register_buffer expected a name that is an identifier, got {name!r}$"
+        ):
+            m.register_buffer(name, np.zeros(1))
+    with pytest.raises(ValueError, match=r"^Module\.register_buffer expected a name that is an identifier, got 3$"):
+        m.register_buffer(3, np.zeros(1))
+    with pytest.raises(TypeError, match=r"^Module\.register_buffer expected an ndarray or None, got list$"):
+        m.register_buffer("stats", [1.0, 2.0])
+    with pytest.raises(
+        TypeError, match=r"^Linear\(2 -> 2\)\.register_buffer expected an ndarray or None, got Parameter$"
+    ):
+        nnkit.Linear(2, 2).register_buffer("stats", nnkit.Parameter(np.zeros(2)))
+    assert list(m.named_buffers()) == [] and not hasattr(m, "stats")
+
+
+def test_register_buffer_refuses_a_name_that_is_already_a_parameter():
+    layer = nnkit.Linear(2, 2)
+    with pytest.raises((KeyError, ValueError), match="weight"):
+        layer.register_buffer("weight", np.zeros(2))
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
