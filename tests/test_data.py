@@ -650,3 +650,12 @@ def test_batches_errors_raise_at_the_call():
         data.batches(X, None, 2.0)
     with pytest.raises(ValueError, match="batches expected X and y with the same number of samples, got 5 and 4"):
         data.batches(X, np.zeros(4), 2)
+
+
+def test_mnist1d_ships_with_its_licence_and_attribution():
+    folder = resources.files("nnkit").joinpath("_data")
+    licence = folder.joinpath("LICENSE-mnist1d.md").read_text(encoding="utf-8")
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    assert "END OF TERMS AND CONDITIONS" in licence
+    readme = folder.joinpath("README.md").read_text(encoding="utf-8")
+    assert "LICENSE-mnist1d.md" in readme and "Greydanus" in readme
