@@ -204,7 +204,20 @@ def conv_workload(shape: ConvShape, torch: Any, seed: int = 0) -> dict[str, Call
         conv(x)
         return conv.backward(dy)
 
-    runs: dict[str, Callable[[], Any]] = {"nnkit": nnkit_both, "nnkit fwd": lambda: conv(x)}
+    # The floor for any im2col code on NumPy: just the three matrix products of a forward + backward
+    # (output, weight gradient, column gradient), at im2col's sizes, into arrays allocated once.
+    k2, cols_n = s.c_in * s.kernel**2, s.n * s.out**2
+    w2 = conv.weight.data.reshape(s.c_out, k2)
+    cols = gen.standard_normal((k2, cols_n), dtype=np.float32)
+    dy2 = gen.standard_normal((s.c_out, cols_n), dtype=np.float32)
+    y2, dw2, dcols = np.empty((s.c_out, cols_n), np.float32), np.empty_like(w2), np.empty_like(cols)
+
+    def gemms() -> Any:
+        np.matmul(w2, cols, out=y2)
+        np.matmul(dy2, cols.T, out=dw2)
+        return np.matmul(w2.T, dy2, out=dcols)
+
+    runs: dict[str, Callable[[], Any]] = {"nnkit": nnkit_both, "nnkit fwd": lambda: conv(x), "GEMMs only": gemms}
     if torch is not None:
         tconv = torch.nn.Conv2d(s.c_in, s.c_out, s.kernel, padding=s.padding)
         tconv.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in conv.state_dict().items()})
@@ -403,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print("Conv2d forward + backward (weight, bias and input gradients), ms per call; then forward alone")
     header = (
         f"  {'N×C_in→C_out H² k p':<22} {'nnkit':>7} {'(median)':>9} {'GFLOP/s':>8} {'torch':>7} {'(median)':>9} "
-        f"{'×torch':>7} │ {'fwd nnkit':>9} {'torch':>7} {'×torch':>7}"
+        f"{'×torch':>7} │ {'fwd nnkit':>9} {'torch':>7} {'×torch':>7} │ {'GEMMs':>7} {'×torch':>7}"
     )
     print(header)
     for s in shapes:
@@ -418,7 +431,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             )
         else:
             line += f"{'-':>7} {'-':>9} {'-':>7} │ {1e3 * t['nnkit fwd'].best:9.2f} {'-':>7} {'-':>7}"
-        print(line)
+        floor = f"{t['GEMMs only'].best / t['torch'].best:7.2f}" if use_torch else f"{'-':>7}"
+        print(line + f" │ {1e3 * t['GEMMs only'].best:7.2f} {floor}")
+    print(
+        "  GEMMs: only the three matrix products of an im2col forward + backward, into preallocated arrays "
+        "(NumPy's BLAS): the floor for any im2col code in NumPy"
+    )
     print()
 
     print(
