@@ -173,5 +173,8 @@ def test_lenet_in_nnkit_and_torch_takes_the_same_steps(bench_cnn, torch):
 @pytest.mark.parametrize("shape", [(2, 3, 4, 6, 3, 1), (2, 1, 6, 12, 5, 0)])
 def test_conv_workloads_compute_the_same_in_nnkit_and_torch(bench_cnn, torch, shape):
     runs = bench_cnn.conv_workload(bench_cnn.ConvShape(*shape), torch)
-    assert set(runs) == {"nnkit", "nnkit fwd", "torch", "torch fwd"}
+    assert set(runs) == {"nnkit", "nnkit fwd", "torch", "torch fwd", "GEMMs only"}
     assert bench_cnn.conv_agrees(runs) < 1e-5
+    s = bench_cnn.ConvShape(*shape)
+    dcols = runs["GEMMs only"]()  # the floor does an im2col backward's work: columns' gradient of the right shape
+    assert dcols.shape == (s.c_in * s.kernel**2, s.n * s.out**2)
