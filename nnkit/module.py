@@ -14,7 +14,7 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -453,8 +453,15 @@ class Sequential(Module):
         for i, m in enumerate(self.layers):
             yield str(i), m
 
-    def __getitem__(self, index: int) -> Module:
-        """The module at position ``index``."""
+    @overload
+    def __getitem__(self, index: int) -> Module: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequential: ...
+    def __getitem__(self, index: int | slice) -> Module:
+        """The module at position ``index``; a slice gives a :class:`Sequential` of the same modules
+        (not copies), as in PyTorch, so ``model[:2](x)`` runs the first two layers."""
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
         return self.layers[index]
 
     def __len__(self) -> int:

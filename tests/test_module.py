@@ -534,3 +534,14 @@ def test_register_buffer_refuses_a_name_that_is_already_a_parameter():
     with pytest.raises((KeyError, ValueError), match="weight"):
         layer.register_buffer("weight", np.zeros(2))
     assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+
+
+def test_a_slice_of_a_sequential_is_a_sequential_of_the_same_modules():
+    model = nnkit.Sequential(nnkit.Linear(3, 4, rng=0), nnkit.ReLU(), nnkit.Linear(4, 2, rng=1))
+    head = model[:2]
+    assert isinstance(head, nnkit.Sequential) and len(head) == 2
+    assert head[0] is model[0] and head[1] is model[1]  # the same modules, as in PyTorch
+    x = np.ones((5, 3), dtype=np.float32)
+    np.testing.assert_array_equal(head(x), model[1](model[0](x)))
+    assert isinstance(model[-1], nnkit.Linear)
+    assert list(head.state_dict()) == ["0.weight", "0.bias"]
