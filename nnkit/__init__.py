@@ -18,11 +18,13 @@ from ._config import get_default_dtype, manual_seed, set_default_dtype
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .clip import clip_grad_norm_, clip_grad_value_
 from .conv import Conv1d, Conv2d
+from .embedding import Embedding
 from .layers import Dropout, Flatten, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .recurrent import GRU, LSTM, RNN
 from .serialization import load, save
 
 __version__ = "0.1.0"
@@ -30,6 +32,9 @@ __version__ = "0.1.0"
 __all__ = [
     "ELU",
     "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AvgPool1d",
@@ -41,6 +46,7 @@ __all__ = [
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "LeakyReLU",
     "Linear",
