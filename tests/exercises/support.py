@@ -75,3 +75,41 @@ def assert_catches_wrong_reference(name: str, buggy: Callable[..., Any], correct
     exercise = dataclasses.replace(EXERCISES[name], reference=buggy)
     with pytest.raises(CheckerBug, match=rf"checker bug in check\.{name} \(not your fault"):
         run(exercise, correct)
+
+
+def checker_tests(
+    correct: dict[str, Callable[..., Any]],
+    wrong: dict[str, tuple[str, Callable[..., Any], list[str]]],
+    buggy_references: dict[str, Callable[..., Any]],
+) -> tuple[Callable[..., None], ...]:
+    """The four tests that every chapter's checker file runs, parametrized over its three tables.
+
+    Use at module level, so that pytest collects them under their names::
+
+        (test_correct_solution_passes, test_nnkit_reference_passes_its_own_checker,
+         test_wrong_solution_fails_and_names_the_input, test_checker_catches_a_wrong_reference,
+         ) = checker_tests(CORRECT, WRONG, BUGGY_REFERENCES)
+    """
+
+    @pytest.mark.parametrize("name", sorted(correct))
+    def test_correct_solution_passes(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+        assert_passes(name, correct[name], capsys)
+
+    @pytest.mark.parametrize("name", sorted(correct))
+    def test_nnkit_reference_passes_its_own_checker(name: str) -> None:
+        assert_reference_passes(name)
+
+    @pytest.mark.parametrize("case", sorted(wrong))
+    def test_wrong_solution_fails_and_names_the_input(case: str, capsys: pytest.CaptureFixture[str]) -> None:
+        assert_fails(*wrong[case], capsys)
+
+    @pytest.mark.parametrize("name", sorted(buggy_references))
+    def test_checker_catches_a_wrong_reference(name: str) -> None:
+        assert_catches_wrong_reference(name, buggy_references[name], correct[name])
+
+    return (
+        test_correct_solution_passes,
+        test_nnkit_reference_passes_its_own_checker,
+        test_wrong_solution_fails_and_names_the_input,
+        test_checker_catches_a_wrong_reference,
+    )

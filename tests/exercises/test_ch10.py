@@ -6,13 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 
 from exercises.support import (
-    assert_catches_wrong_reference,
-    assert_fails,
     assert_passes,
-    assert_reference_passes,
+    checker_tests,
 )
 from nnkit.exercises import check
 
@@ -169,24 +166,12 @@ BUGGY_REFERENCES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CORRECT))
-def test_correct_solution_passes(name, capsys):
-    assert_passes(name, CORRECT[name], capsys)
-
-
-@pytest.mark.parametrize("name", sorted(CORRECT))
-def test_nnkit_reference_passes_its_own_checker(name):
-    assert_reference_passes(name)
-
-
-@pytest.mark.parametrize("case", sorted(WRONG))
-def test_wrong_solution_fails_and_names_the_input(case, capsys):
-    assert_fails(*WRONG[case], capsys)
-
-
-@pytest.mark.parametrize("name", sorted(BUGGY_REFERENCES))
-def test_checker_catches_a_wrong_reference(name):
-    assert_catches_wrong_reference(name, BUGGY_REFERENCES[name], CORRECT[name])
+(
+    test_correct_solution_passes,
+    test_nnkit_reference_passes_its_own_checker,
+    test_wrong_solution_fails_and_names_the_input,
+    test_checker_catches_a_wrong_reference,
+) = checker_tests(CORRECT, WRONG, BUGGY_REFERENCES)
 
 
 def test_a_loop_solution_passes_too(capsys):
