@@ -8,7 +8,10 @@ as int64, the dtypes that :class:`nnkit.CrossEntropyLoss` expects.
 Synthetic classification sets, ``X (N, 2)`` and ``y (N,)``: :func:`make_xor`,
 :func:`make_moons`, :func:`make_circles`, :func:`make_spirals`, :func:`make_blobs`.
 Regression: :func:`make_sine`. Real data, shipped inside the package: :func:`load_digits`
-(the UCI digits, 8×8 images) and :func:`load_mnist1d` (MNIST-1D, 1-D signals of length 40).
+(the UCI digits, 8×8 images) and :func:`load_mnist1d` (MNIST-1D, 1-D signals of length 40);
+for sequences, :func:`load_names` (32,033 given names, split for language models),
+:func:`load_weather` (daily Seattle weather, 2012–2015) and :func:`load_stocks` (monthly prices
+of five stocks, 2000–2010).
 Utilities: :func:`train_test_split`, :func:`one_hot`, :class:`Standardizer`, :func:`batches`.
 
 >>> from nnkit import data
@@ -21,6 +24,7 @@ Utilities: :func:`train_test_split`, :func:`one_hot`, :class:`Standardizer`, :fu
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import math
@@ -36,6 +40,9 @@ __all__ = [
     "batches",
     "load_digits",
     "load_mnist1d",
+    "load_names",
+    "load_stocks",
+    "load_weather",
     "make_blobs",
     "make_circles",
     "make_moons",
@@ -53,6 +60,16 @@ _DIGITS_SHA256 = "07101cafabf339d548f995317f7eea3444026ee1274127968dffdc58553264
 # SHA-256 of nnkit/_data/mnist1d.npz, as written by tools/make_mnist1d_npz.py.
 _MNIST1D_FILE = "mnist1d.npz"
 _MNIST1D_SHA256 = "35b05e944792418ea99f4cfbf632ba6bd3e439018f5de42317f9c8e3b9400471"
+
+# SHA-256 of nnkit/_data/names.txt.gz, as written by tools/make_text_data.py.
+_NAMES_FILE = "names.txt.gz"
+_NAMES_SHA256 = "113559b2b76f5ecfeeb9d5f9ff2e80a1e9c4c6565906ea4500a597895c72663b"
+
+# SHA-256 of nnkit/_data/weather.npz and stocks.npz, as written by tools/make_vega_data.py.
+_WEATHER_FILE = "weather.npz"
+_WEATHER_SHA256 = "2efc4ddfe13f2d208a5b4f08192ad4e55fd75b458b446f4529217cf08e2dbca2"
+_STOCKS_FILE = "stocks.npz"
+_STOCKS_SHA256 = "c1fb716c344d134a4e062116f323ba8319e18757759a3924c7c4f03ce2446262"
 
 
 # --------------------------------------------------------------------------- checks
@@ -372,6 +389,119 @@ def load_mnist1d(*, dtype: DTypeLike = None) -> tuple[np.ndarray, np.ndarray, np
     with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
         x_train, y_train, x_test, y_test = (npz[k] for k in ("x_train", "y_train", "x_test", "y_test"))
     return x_train.astype(dt), y_train.astype(np.int64), x_test.astype(dt), y_test.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- sequences: names, weather, stocks
+
+
+def _read_checked(where: str, filename: str, expected_sha256: str) -> bytes:
+    """The bytes of ``nnkit/_data/<filename>``, after checking their SHA-256 against ``expected_sha256``."""
+    raw = resources.files("nnkit").joinpath("_data", filename).read_bytes()
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected_sha256:
+        raise RuntimeError(
+            f"{where}: nnkit/_data/{filename} is corrupted or was changed: "
+            f"expected SHA-256 {expected_sha256}, got {actual}"
+        )
+    return raw
+
+
+def load_names() -> tuple[list[str], list[str], list[str]]:
+    """32,033 given names for character-level language models, split once into train/validation/test.
+
+    The names are the most common U.S. baby names of 2018 (Social Security Administration data,
+    public domain), as collected in Karpathy's ``makemore`` (MIT; see ``nnkit/_data/README.md``).
+    Each is lowercase ``a``–``z`` only, 2 to 15 letters long; the alphabet is those 26 letters,
+    and a model adds its own start/end token (such as ``"."``) around each name.
+
+    The split is fixed and stored in the file, not recomputed: 25,627 names for training
+    (80%), 3,203 for validation and 3,203 for testing (10% each), in a shuffled order. 2,539
+    names occur twice in the source (``"emma"``, ``"liam"``, …); both copies are always in the
+    same part, so no part shares a name with another and a test loss measures generalization
+    to names never seen in training. The file's SHA-256 is checked before it is read; nothing is
+    downloaded.
+
+    Returns ``(train, validation, test)``, three new lists of str.
+
+    >>> train, validation, test = load_names()
+    >>> len(train), len(validation), len(test)
+    (25627, 3203, 3203)
+    >>> train[:4]
+    ['javien', 'aki', 'davlat', 'shedrick']
+    >>> "".join(sorted(set("".join(train))))
+    'abcdefghijklmnopqrstuvwxyz'
+    """
+    raw = _read_checked("load_names", _NAMES_FILE, _NAMES_SHA256)
+    blocks = gzip.decompress(raw).decode("ascii").split("\n\n")
+    train, validation, test = (block.split() for block in blocks)
+    return train, validation, test
+
+
+def load_weather(*, dtype: DTypeLike = None) -> dict[str, np.ndarray]:
+    """Daily weather in Seattle, 2012-01-01 to 2015-12-31: 1,461 days, none missing.
+
+    NOAA's daily record (public domain) as shipped in the ``vega_datasets`` package (see
+    ``nnkit/_data/README.md``). Returns a dict of 1-D arrays, one per column, in this order
+    (``pandas.DataFrame(load_weather())`` makes a table of it):
+
+    - ``"date"``: datetime64[D], consecutive days;
+    - ``"precipitation"``: mm per day, 0 to 55.9;
+    - ``"temp_max"``, ``"temp_min"``: the day's maximum and minimum temperature, °C
+      (-1.6 to 35.6 and -7.1 to 18.3);
+    - ``"wind"``: mean wind speed, m/s, 0.4 to 9.5;
+    - ``"weather"``: a label, ``"drizzle"``, ``"fog"``, ``"rain"``, ``"snow"`` or ``"sun"`` (str).
+
+    The four measurements have one decimal, as NOAA records them, and come back in the default
+    float dtype. The ``"weather"`` label is not a measurement: the data set's makers derived it from
+    NOAA's weather-type flags, and it is noisy (388 days with precipitation are labelled ``"fog"``,
+    ``"sun"`` or ``"drizzle"``); treat it with care as a target. The file's SHA-256 is checked
+    before it is read, and it is read with ``allow_pickle=False``.
+
+    >>> weather = load_weather()
+    >>> list(weather)
+    ['date', 'precipitation', 'temp_max', 'temp_min', 'wind', 'weather']
+    >>> weather["date"][[0, -1]]
+    array(['2012-01-01', '2015-12-31'], dtype='datetime64[D]')
+    >>> weather["temp_max"][:3], weather["weather"][:3]
+    (array([12.8, 10.6, 11.7], dtype=float32), array(['drizzle', 'rain', 'rain'], dtype='<U7'))
+    """
+    dt = as_float_dtype(dtype, "load_weather")
+    raw = _read_checked("load_weather", _WEATHER_FILE, _WEATHER_SHA256)
+    with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+        out: dict[str, np.ndarray] = {"date": npz["date"]}
+        for name in ("precipitation", "temp_max", "temp_min", "wind"):
+            out[name] = (npz[name] / 10).astype(dt)  # stored exactly, as int16 tenths
+        out["weather"] = npz["weather_names"][npz["weather"]]
+    return out
+
+
+def load_stocks(*, dtype: DTypeLike = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Monthly prices of five stocks, AAPL, AMZN, GOOG, IBM and MSFT, January 2000 to March 2010.
+
+    From the ``vega_datasets`` package (see ``nnkit/_data/README.md``), in US dollars, one price
+    per stock and month; the source dates each price to the first of its month and does not say
+    which day's price it is. AAPL, AMZN, IBM and MSFT have all 123 months. GOOG was listed in
+    August 2004, so its first 55 entries are NaN: use ``prices[55:]`` (or ``np.isnan``) when a model
+    needs all five. The file's SHA-256 is checked before it is read, and it is read with
+    ``allow_pickle=False``.
+
+    Returns ``(symbols, months, prices)``: a list of the 5 symbols, ``months`` (123,)
+    datetime64[M], and ``prices`` (123, 5) in the default float dtype, column ``j`` for
+    ``symbols[j]``.
+
+    >>> symbols, months, prices = load_stocks()
+    >>> symbols, months[[0, -1]], prices.shape
+    (['AAPL', 'AMZN', 'GOOG', 'IBM', 'MSFT'], array(['2000-01', '2010-03'], dtype='datetime64[M]'), (123, 5))
+    >>> prices[0]  # January 2000: GOOG is not listed yet
+    array([ 25.94,  64.56,    nan, 100.52,  39.81], dtype=float32)
+    >>> str(months[55]), prices[55, 2]
+    ('2004-08', np.float32(102.37))
+    """
+    dt = as_float_dtype(dtype, "load_stocks")
+    raw = _read_checked("load_stocks", _STOCKS_FILE, _STOCKS_SHA256)
+    with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+        symbols, months, prices = npz["symbols"].tolist(), npz["month"], npz["price"]
+    return symbols, months, prices.astype(dt)
 
 
 # --------------------------------------------------------------------------- utilities

@@ -1,7 +1,11 @@
 """Tests for nnkit/data.py: toy sets, the shipped digits, splitting, one-hot, scaling, batches."""
 
+import gzip
 import hashlib
+import itertools
+import re
 import zipfile
+from collections import Counter
 from importlib import resources
 
 import numpy as np
@@ -659,3 +663,256 @@ def test_mnist1d_ships_with_its_licence_and_attribution():
     assert "END OF TERMS AND CONDITIONS" in licence
     readme = folder.joinpath("README.md").read_text(encoding="utf-8")
     assert "LICENSE-mnist1d.md" in readme and "Greydanus" in readme
+
+
+# --------------------------------------------------------------------------- names, weather, stocks
+
+
+def shipped(filename):
+    return resources.files("nnkit").joinpath("_data", filename)
+
+
+def spy_on_np_load(monkeypatch):
+    """Record the keyword arguments of every np.load call."""
+    calls = []
+    real_load = np.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", spy)
+    return calls
+
+
+def test_names_split_sizes_disjoint_and_alphabet():
+    train, validation, test = data.load_names()
+    assert (len(train), len(validation), len(test)) == (25627, 3203, 3203)
+    everything = train + validation + test
+    assert len(everything) == 32033 and all(isinstance(name, str) for name in everything)
+    assert set("".join(everything)) == set("abcdefghijklmnopqrstuvwxyz")
+    assert min(map(len, everything)) == 2 and max(map(len, everything)) == 15
+    # No name in two parts, although 2,539 names occur twice in the source: both copies stay together.
+    assert not (set(train) & set(validation) or set(train) & set(test) or set(validation) & set(test))
+    counts = Counter(everything)
+    assert len(counts) == 29494 and sum(c == 2 for c in counts.values()) == 2539 and max(counts.values()) == 2
+    assert counts["emma"] == 2 and counts["liam"] == 2
+
+
+def test_names_are_the_source_names_in_the_stored_split():
+    train, validation, test = data.load_names()
+    # The multiset of names is exactly ../shared/data/names.txt (SHA-256 0a30b555...8cc4d): this is the
+    # hash of its 32,033 lines, sorted and joined by newlines, computed from the source when the file was made.
+    joined = "\n".join(sorted(train + validation + test)).encode()
+    assert hashlib.sha256(joined).hexdigest() == "a9709ebc7a567f82800674afbc0e06c5f37b266b339e78de606f7a8023d4b118"
+    # The stored split and order (tools/make_text_data.py, seed 2018): another seed or split fails.
+    assert (train[0], train[-1]) == ("javien", "harlen")
+    assert (validation[0], validation[-1]) == ("nada", "avyay")
+    assert (test[0], test[-1]) == ("leena", "katina")
+    assert train != sorted(train) and test != sorted(test)  # shuffled, not alphabetical
+    # Twins are not left side by side: few adjacent equal names (dealt out together, then reshuffled).
+    assert sum(a == b for a, b in itertools.pairwise(train)) < 10
+
+
+def test_names_are_deterministic_and_fresh_lists():
+    first = data.load_names()
+    first[0].clear()
+    first[2][0] = "zzzz"
+    second, third = data.load_names(), data.load_names()
+    assert second == third and len(second[0]) == 25627 and second[2][0] == "leena"
+
+
+def test_names_file_hash_matches_constant():
+    assert hashlib.sha256(shipped("names.txt.gz").read_bytes()).hexdigest() == data._NAMES_SHA256
+
+
+def test_names_hash_mismatch_raises(monkeypatch):
+    monkeypatch.setattr(data, "_NAMES_SHA256", "0" * 64)
+    actual = hashlib.sha256(shipped("names.txt.gz").read_bytes()).hexdigest()
+    with pytest.raises(RuntimeError, match=rf"load_names: .*names\.txt\.gz.*expected SHA-256 0{{64}}, got {actual}"):
+        data.load_names()
+
+
+def test_names_file_is_plain_gzip_text_with_three_blocks():
+    raw = shipped("names.txt.gz").read_bytes()
+    assert raw[:2] == b"\x1f\x8b" and raw[4:8] == b"\x00\x00\x00\x00"  # gzip, time 0: reproducible bytes
+    blocks = gzip.decompress(raw).decode("ascii").split("\n\n")
+    assert [len(block.split("\n")) for block in blocks] == [25627, 3203, 3203 + 1]  # the file ends with "\n"
+
+
+def test_weather_columns_shapes_dtypes_and_ends():
+    weather = data.load_weather()
+    assert list(weather) == ["date", "precipitation", "temp_max", "temp_min", "wind", "weather"]
+    date = weather["date"]
+    assert date.dtype == np.dtype("datetime64[D]") and date.shape == (1461,)
+    assert date[0] == np.datetime64("2012-01-01") and date[-1] == np.datetime64("2015-12-31")
+    assert np.all(np.diff(date) == np.timedelta64(1, "D"))  # every day, once, in order
+    for name in ("precipitation", "temp_max", "temp_min", "wind"):
+        assert weather[name].dtype == np.float32 and weather[name].shape == (1461,), name
+    assert weather["weather"].dtype.kind == "U" and weather["weather"].shape == (1461,)
+    first = [float(weather[k][0]) for k in ("precipitation", "temp_max", "temp_min", "wind")]
+    last = [float(weather[k][-1]) for k in ("precipitation", "temp_max", "temp_min", "wind")]
+    np.testing.assert_allclose(first, [0.0, 12.8, 5.0, 4.7], rtol=1e-6)
+    np.testing.assert_allclose(last, [0.0, 5.6, -2.1, 3.5], rtol=1e-6)
+    assert weather["weather"][0] == "drizzle" and weather["weather"][-1] == "sun"
+    labels, counts = np.unique(weather["weather"], return_counts=True)
+    assert dict(zip(labels.tolist(), counts.tolist())) == {
+        "drizzle": 54,
+        "fog": 411,
+        "rain": 259,
+        "snow": 23,
+        "sun": 714,
+    }
+
+
+def test_weather_values_are_physical_and_seasonal():
+    weather = data.load_weather(dtype=np.float64)
+    # One decimal, exactly, as NOAA records them (stored as int16 tenths).
+    for name in ("precipitation", "temp_max", "temp_min", "wind"):
+        tenths = weather[name] * 10
+        np.testing.assert_array_equal(np.round(tenths) / 10, weather[name])
+    assert weather["precipitation"].min() == 0 and weather["precipitation"].max() == 55.9
+    assert weather["temp_max"].min() == -1.6 and weather["temp_max"].max() == 35.6
+    assert weather["temp_min"].min() == -7.1 and weather["temp_min"].max() == 18.3
+    assert weather["wind"].min() == 0.4 and weather["wind"].max() == 9.5
+    assert np.all(weather["temp_min"] <= weather["temp_max"])
+    month = weather["date"].astype("datetime64[M]").astype(int) % 12 + 1
+    july, january = weather["temp_max"][month == 7].mean(), weather["temp_max"][month == 1].mean()
+    assert july > january + 15  # Seattle: about 26 °C against 8 °C
+
+
+def test_weather_dtype_argument_and_fresh_arrays():
+    w32, w64 = data.load_weather(), data.load_weather(dtype=np.float64)
+    for name in ("precipitation", "temp_max", "temp_min", "wind"):
+        assert w64[name].dtype == np.float64
+        np.testing.assert_array_equal(w64[name].astype(np.float32), w32[name])
+    np.testing.assert_array_equal(w64["date"], w32["date"])
+    np.testing.assert_array_equal(w64["weather"], w32["weather"])
+    with pytest.raises(TypeError, match="load_weather expected a floating-point dtype .* got int32"):
+        data.load_weather(dtype=np.int32)
+    for arr in w32.values():
+        arr[:] = arr[1]
+    again = data.load_weather()
+    assert again["temp_max"][0] == np.float32(12.8) and again["weather"][0] == "drizzle"
+    assert again["date"][0] == np.datetime64("2012-01-01")
+
+
+def test_weather_file_hash_matches_constant():
+    assert hashlib.sha256(shipped("weather.npz").read_bytes()).hexdigest() == data._WEATHER_SHA256
+
+
+def test_weather_hash_mismatch_raises(monkeypatch):
+    monkeypatch.setattr(data, "_WEATHER_SHA256", "0" * 64)
+    actual = hashlib.sha256(shipped("weather.npz").read_bytes()).hexdigest()
+    with pytest.raises(RuntimeError, match=rf"load_weather: .*weather\.npz.*expected SHA-256 0{{64}}, got {actual}"):
+        data.load_weather()
+
+
+def test_weather_file_is_plain_arrays_without_pickles(monkeypatch):
+    expected = {
+        "date": (np.dtype("datetime64[D]"), (1461,)),
+        "precipitation": (np.int16, (1461,)),
+        "temp_max": (np.int16, (1461,)),
+        "temp_min": (np.int16, (1461,)),
+        "wind": (np.int16, (1461,)),
+        "weather": (np.uint8, (1461,)),
+        "weather_names": (np.dtype("<U7"), (5,)),
+    }
+    with zipfile.ZipFile(shipped("weather.npz").open("rb")) as zf:
+        assert sorted(zf.namelist()) == sorted(f"{name}.npy" for name in expected)
+    with np.load(shipped("weather.npz").open("rb"), allow_pickle=False) as npz:
+        for name, (dtype, shape) in expected.items():
+            assert npz[name].dtype == dtype and npz[name].shape == shape, name
+    calls = spy_on_np_load(monkeypatch)
+    data.load_weather()
+    assert calls and all(kw.get("allow_pickle") is False for kw in calls)
+
+
+def test_stocks_shapes_dtypes_and_ends():
+    symbols, months, prices = data.load_stocks()
+    assert symbols == ["AAPL", "AMZN", "GOOG", "IBM", "MSFT"]
+    assert months.dtype == np.dtype("datetime64[M]") and months.shape == (123,)
+    assert months[0] == np.datetime64("2000-01") and months[-1] == np.datetime64("2010-03")
+    assert np.all(np.diff(months) == np.timedelta64(1, "M"))
+    assert prices.dtype == np.float32 and prices.shape == (123, 5)
+    np.testing.assert_allclose(prices[0], [25.94, 64.56, np.nan, 100.52, 39.81], rtol=1e-6)
+    np.testing.assert_allclose(prices[-1], [223.02, 128.82, 560.19, 125.55, 28.80], rtol=1e-6)
+
+
+def test_stocks_only_goog_before_its_listing_is_missing():
+    symbols, months, prices = data.load_stocks(dtype=np.float64)
+    missing = np.isnan(prices)
+    goog = symbols.index("GOOG")
+    assert missing.sum() == 55 and missing[:55, goog].all() and not missing[55:].any()
+    assert months[55] == np.datetime64("2004-08") and prices[55, goog] == 102.37
+    assert np.all(prices[~missing] > 0)
+    # Two decimals, exactly as in the source (stored as float64).
+    np.testing.assert_array_equal(np.round(prices[~missing] * 100) / 100, prices[~missing])
+
+
+def test_stocks_dtype_argument_and_fresh_arrays():
+    s32, s64 = data.load_stocks(), data.load_stocks(dtype=np.float64)
+    assert s64[2].dtype == np.float64
+    np.testing.assert_array_equal(s64[2].astype(np.float32), s32[2])
+    with pytest.raises(TypeError, match="load_stocks expected a floating-point dtype .* got int64"):
+        data.load_stocks(dtype=np.int64)
+    s32[0].append("XYZ")
+    s32[1][:] = s32[1][-1]
+    s32[2][:] = 0
+    symbols, months, prices = data.load_stocks()
+    assert len(symbols) == 5 and months[0] == np.datetime64("2000-01") and prices[0, 0] == np.float32(25.94)
+
+
+def test_stocks_file_hash_matches_constant():
+    assert hashlib.sha256(shipped("stocks.npz").read_bytes()).hexdigest() == data._STOCKS_SHA256
+
+
+def test_stocks_hash_mismatch_raises(monkeypatch):
+    monkeypatch.setattr(data, "_STOCKS_SHA256", "0" * 64)
+    actual = hashlib.sha256(shipped("stocks.npz").read_bytes()).hexdigest()
+    with pytest.raises(RuntimeError, match=rf"load_stocks: .*stocks\.npz.*expected SHA-256 0{{64}}, got {actual}"):
+        data.load_stocks()
+
+
+def test_stocks_file_is_plain_arrays_without_pickles(monkeypatch):
+    with zipfile.ZipFile(shipped("stocks.npz").open("rb")) as zf:
+        assert sorted(zf.namelist()) == ["month.npy", "price.npy", "symbols.npy"]
+    with np.load(shipped("stocks.npz").open("rb"), allow_pickle=False) as npz:
+        assert npz["symbols"].dtype == np.dtype("<U4") and npz["symbols"].shape == (5,)
+        assert npz["month"].dtype == np.dtype("datetime64[M]") and npz["month"].shape == (123,)
+        assert npz["price"].dtype == np.float64 and npz["price"].shape == (123, 5)
+    calls = spy_on_np_load(monkeypatch)
+    data.load_stocks()
+    assert calls and all(kw.get("allow_pickle") is False for kw in calls)
+
+
+@pytest.mark.parametrize(
+    "filename, load",
+    [("names.txt.gz", data.load_names), ("weather.npz", data.load_weather), ("stocks.npz", data.load_stocks)],
+)
+def test_sequence_data_refuse_a_tampered_file(monkeypatch, tmp_path, filename, load):
+    # One flipped bit in the middle of the file: the hash must catch it before gzip or NumPy reads it.
+    raw = bytearray(shipped(filename).read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    (tmp_path / "_data").mkdir()
+    (tmp_path / "_data" / filename).write_bytes(bytes(raw))
+    monkeypatch.setattr(data.resources, "files", lambda package: tmp_path)
+    with pytest.raises(RuntimeError, match=rf"{re.escape(filename)} is corrupted or was changed"):
+        load()
+
+
+def test_sequence_data_ship_with_their_licences_and_provenance():
+    folder = resources.files("nnkit").joinpath("_data")
+    makemore = folder.joinpath("LICENSE-makemore.md").read_text(encoding="utf-8")
+    vega = folder.joinpath("LICENSE-vega_datasets.md").read_text(encoding="utf-8")
+    for licence, holder in (
+        (makemore, "Copyright (c) 2022 Andrej Karpathy"),
+        (vega, "Copyright (c) 2018 Jake Vanderplas"),
+    ):
+        assert "MIT License" in licence and holder in licence
+        assert "The above copyright notice and this permission notice shall be included" in licence
+    readme = folder.joinpath("README.md").read_text(encoding="utf-8")
+    for needle in ("names.txt.gz", "weather.npz", "stocks.npz", "LICENSE-makemore.md", "LICENSE-vega_datasets.md"):
+        assert needle in readme, needle
+    for constant in (data._NAMES_SHA256, data._WEATHER_SHA256, data._STOCKS_SHA256):
+        assert constant in readme
