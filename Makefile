@@ -68,6 +68,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mlp.py
 	$(PY) benchmarks/bench_cnn.py
+	$(PY) benchmarks/bench_rnn.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check nnkit tests benchmarks tools

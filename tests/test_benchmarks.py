@@ -178,3 +178,54 @@ def test_conv_workloads_compute_the_same_in_nnkit_and_torch(bench_cnn, torch, sh
     s = bench_cnn.ConvShape(*shape)
     dcols = runs["GEMMs only"]()  # the floor does an im2col backward's work: columns' gradient of the right shape
     assert dcols.shape == (s.c_in * s.kernel**2, s.n * s.out**2)
+
+
+# --------------------------------------------------------------------------- bench_rnn
+
+
+@pytest.fixture(scope="module")
+def bench_rnn():
+    yield from load("bench_rnn")
+
+
+def test_rnn_quick_run_reports_the_lstm_and_the_gru(bench_rnn, capsys):
+    results = bench_rnn.main(["--quick", "--no-torch"])
+    out = capsys.readouterr().out
+    assert [s.kind for s in results["timings"]] == ["LSTM", "GRU"]
+    for shape, timings in results["timings"].items():
+        assert set(timings) == {"nnkit", "nnkit fwd", "GEMMs only"}
+        assert len(timings["nnkit"].times) == 2 and min(timings["nnkit"].times) > 0
+        assert shape.label in out
+    assert "GEMMs" in out and "targets: none without PyTorch" in out
+
+
+def test_rnn_profile_splits_the_time_into_products_gate_math_and_overhead(bench_rnn, capsys):
+    results = bench_rnn.main(["--quick", "--no-torch", "--profile"])
+    out = capsys.readouterr().out
+    for shape, prof in results["profile"].items():
+        assert {"forward", "backward", "call overhead (H = 1)"} <= set(prof)
+        assert all(per["nnkit"] > 0 for per in prof.values())
+        assert f"{shape.label}: where forward + backward spends its time" in out
+    assert "gate math" in out
+
+
+def test_rnn_flop_count(bench_rnn):
+    s = bench_rnn.RNNShape("LSTM", steps=50, batch=64, input_size=32, hidden_size=128)
+    assert s.flops() == 2 * 50 * 64 * (4 * 128) * (32 + 128)
+    assert bench_rnn.RNNShape("GRU", 5, 4, 3, 8).flops() == 2 * 5 * 4 * (3 * 8) * (3 + 8)
+    assert s.label == "LSTM L50 N64 32→128"
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_rnn_workloads_compute_the_same_in_nnkit_and_torch(bench_rnn, torch, kind):
+    s = bench_rnn.RNNShape(kind, steps=6, batch=3, input_size=4, hidden_size=5)
+    runs = bench_rnn.workload(s, torch)
+    assert set(runs) == {"nnkit", "nnkit fwd", "torch", "torch fwd", "GEMMs only"}
+    assert runs["nnkit fwd"]().shape == (6, 3, 5) and runs["nnkit"]().shape == (6, 3, 4)
+    assert bench_rnn.agrees(runs) < 1e-5
+    # the floor does the same products: an input gradient of x's shape, flattened over the steps
+    assert runs["GEMMs only"]().shape == (6 * 3, 4)
+    # the check can fail: PyTorch's calls from another seed (other weights, other data) do not agree
+    other = bench_rnn.workload(s, torch, seed=1)
+    mixed = {"nnkit fwd": runs["nnkit fwd"], "nnkit": runs["nnkit"]} | {k: other[k] for k in ("torch fwd", "torch")}
+    assert bench_rnn.agrees(mixed) > 1e-2
