@@ -19,6 +19,7 @@ import math
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -153,7 +154,9 @@ def agrees(runs: dict[str, Callable[[], Any]]) -> float:
 def step_profile(s: RNNShape, torch: Any, rounds: int, calls: int, seed: int = 0) -> dict[str, dict[str, float]]:
     """Where one layer's forward + backward spends its time, median ms per call:
 
-    - nnkit's forward and backward, and PyTorch's (backward called on the output);
+    - nnkit's forward and backward, and PyTorch's (backward called on the output), also with oneDNN
+      switched off: PyTorch's LSTM then runs step by step through ATen's matrix products and
+      elementwise operators, as its GRU always does;
     - the matrix products alone (:func:`gemms`), split into the recurrent ones (per step, in the loops)
       and the rest (over all steps at once);
     - ``call overhead``: the same nnkit layer at batch 1, input 1, hidden 1, where the arithmetic is
@@ -217,14 +220,18 @@ def step_profile(s: RNNShape, torch: Any, rounds: int, calls: int, seed: int = 0
         xt, dyt = torch.from_numpy(x).requires_grad_(), torch.from_numpy(dy)
 
         def torch_pass() -> None:
-            xt.grad = None
-            t0 = time.perf_counter()
-            out = tlayer(xt)[0]
-            t1 = time.perf_counter()
-            out.backward(dyt)
-            t2 = time.perf_counter()
-            record("torch", "forward", t1 - t0)
-            record("torch", "backward", t2 - t1)
+            for suffix, onednn in (("", True), (", oneDNN off", False)):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the flags' note on TF32, which float32 here does not use
+                    with torch.backends.mkldnn.flags(enabled=onednn):
+                        xt.grad = None
+                        t0 = time.perf_counter()
+                        out = tlayer(xt)[0]
+                        t1 = time.perf_counter()
+                        out.backward(dyt)
+                        t2 = time.perf_counter()
+                record("torch", "forward" + suffix, t1 - t0)
+                record("torch", "backward" + suffix, t2 - t1)
 
         candidates["torch"] = harness.Candidate(torch_pass, calls=calls)
     harness.compare(candidates, rounds)
@@ -356,6 +363,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 def print_profile(s: RNNShape, prof: dict[str, dict[str, float]]) -> None:
     """The profile of one layer: parts in ms per call and µs per step, and the gate math by difference."""
     nn = {part: per["nnkit"] for part, per in prof.items() if "nnkit" in per}
+    tm = {part: per["torch"] for part, per in prof.items() if "torch" in per}
     total = nn["forward"] + nn["backward"]
     products = nn["GEMMs: recurrent, forward"] + nn["GEMMs: recurrent, backward"] + nn["GEMMs: all steps at once"]
     rest = total - products - nn["call overhead (H = 1)"]
@@ -364,9 +372,13 @@ def print_profile(s: RNNShape, prof: dict[str, dict[str, float]]) -> None:
     for part, per in prof.items():
         a, b = per.get("nnkit", math.nan), per.get("torch", math.nan)
         print(f"  {part:<40} {a:8.3f} {1e3 * a / s.steps:8.1f} {b:8.3f}")
-    print(f"  {'gate math (total − GEMMs − overhead)':<40} {rest:8.3f} {1e3 * rest / s.steps:8.1f}")
-    tt = prof["forward"].get("torch", math.nan) + prof["backward"].get("torch", math.nan)
+    print(f"  {'gate math and the rest (by difference)':<40} {rest:8.3f} {1e3 * rest / s.steps:8.1f}")
+    tt = tm.get("forward", math.nan) + tm.get("backward", math.nan)
     print(f"  {'total (forward + backward)':<40} {total:8.3f} {1e3 * total / s.steps:8.1f} {tt:8.3f}")
+    if "forward, oneDNN off" in tm:
+        off = tm["forward, oneDNN off"] + tm["backward, oneDNN off"]
+        label = "total, PyTorch with oneDNN off"
+        print(f"  {label:<40} {'':>8} {'':>8} {off:8.3f}   (nnkit / this: {total / off:.2f})")
 
 
 if __name__ == "__main__":

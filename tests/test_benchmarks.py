@@ -229,3 +229,12 @@ def test_rnn_workloads_compute_the_same_in_nnkit_and_torch(bench_rnn, torch, kin
     other = bench_rnn.workload(s, torch, seed=1)
     mixed = {"nnkit fwd": runs["nnkit fwd"], "nnkit": runs["nnkit"]} | {k: other[k] for k in ("torch fwd", "torch")}
     assert bench_rnn.agrees(mixed) > 1e-2
+
+
+def test_rnn_profile_times_pytorch_with_and_without_onednn(bench_rnn, torch):
+    s = bench_rnn.RNNShape("LSTM", steps=4, batch=2, input_size=3, hidden_size=5)
+    prof = bench_rnn.step_profile(s, torch, rounds=1, calls=1)
+    for part in ("forward", "backward", "forward, oneDNN off", "backward, oneDNN off"):
+        assert prof[part]["torch"] > 0
+    ops = bench_rnn.torch_ops(torch, s, calls=1)
+    assert ops and all(isinstance(name, str) and ms >= 0 for name, ms in ops)
