@@ -421,18 +421,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(header)
     for s in shapes:
         t = conv[s]
-        gflops = 3 * s.flops() / t["nnkit"].best / 1e9  # forward + backward
-        line = f"  {s.label:<22} {1e3 * t['nnkit'].best:7.2f} {1e3 * t['nnkit'].median:9.2f} {gflops:8.1f} "
-        if use_torch:
-            line += (
-                f"{1e3 * t['torch'].best:7.2f} {1e3 * t['torch'].median:9.2f} {t['nnkit'].best / t['torch'].best:7.2f}"
-                f" │ {1e3 * t['nnkit fwd'].best:9.2f} {1e3 * t['torch fwd'].best:7.2f} "
-                f"{t['nnkit fwd'].best / t['torch fwd'].best:7.2f}"
-            )
-        else:
-            line += f"{'-':>7} {'-':>9} {'-':>7} │ {1e3 * t['nnkit fwd'].best:9.2f} {'-':>7} {'-':>7}"
-        floor = f"{t['GEMMs only'].best / t['torch'].best:7.2f}" if use_torch else f"{'-':>7}"
-        print(line + f" │ {1e3 * t['GEMMs only'].best:7.2f} {floor}")
+        print(harness.layer_row(s.label, 22, t, s.flops(), use_torch))
     print(
         "  GEMMs: only the three matrix products of an im2col forward + backward, into preallocated arrays "
         "(NumPy's BLAS): the floor for any im2col code in NumPy"

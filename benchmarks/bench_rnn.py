@@ -299,18 +299,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"{'fwd nnkit':>9} {'torch':>7} {'×torch':>7} │ {'GEMMs':>7} {'×torch':>7}"
     )
     for s, t in timings.items():
-        gflops = 3 * s.flops() / t["nnkit"].best / 1e9
-        line = f"  {s.label:<24} {1e3 * t['nnkit'].best:7.2f} {1e3 * t['nnkit'].median:9.2f} {gflops:8.1f} "
-        if use_torch:
-            line += (
-                f"{1e3 * t['torch'].best:7.2f} {1e3 * t['torch'].median:9.2f} {t['nnkit'].best / t['torch'].best:7.2f}"
-                f" │ {1e3 * t['nnkit fwd'].best:9.2f} {1e3 * t['torch fwd'].best:7.2f} "
-                f"{t['nnkit fwd'].best / t['torch fwd'].best:7.2f}"
-            )
-        else:
-            line += f"{'-':>7} {'-':>9} {'-':>7} │ {1e3 * t['nnkit fwd'].best:9.2f} {'-':>7} {'-':>7}"
-        floor = f"{t['GEMMs only'].best / t['torch'].best:7.2f}" if use_torch else f"{'-':>7}"
-        print(line + f" │ {1e3 * t['GEMMs only'].best:7.2f} {floor}")
+        print(harness.layer_row(s.label, 24, t, s.flops(), use_torch))
     print(
         "  GEMMs: only the matrix products of a forward + backward through time, into preallocated arrays "
         "(NumPy's BLAS): the floor for NumPy code"

@@ -245,6 +245,25 @@ def allocations(fn: Callable[[], object], calls: int = 5, warmup: int = 3) -> Al
     return Allocation(peak, kept)
 
 
+def layer_row(label: str, width: int, t: Mapping[str, Timing], flops: float, use_torch: bool) -> str:
+    """One line of a layer table: forward + backward (nnkit best, median, GFLOP/s; torch best, median, ratio),
+    then forward alone, then the "GEMMs only" floor, all in ms. ``t`` holds the candidates ``nnkit``,
+    ``nnkit fwd`` and ``GEMMs only``, and ``torch`` and ``torch fwd`` when ``use_torch``; ``flops`` is the
+    forward's (forward + backward counts three times that)."""
+    gflops = 3 * flops / t["nnkit"].best / 1e9
+    line = f"  {label:<{width}} {1e3 * t['nnkit'].best:7.2f} {1e3 * t['nnkit'].median:9.2f} {gflops:8.1f} "
+    if use_torch:
+        line += (
+            f"{1e3 * t['torch'].best:7.2f} {1e3 * t['torch'].median:9.2f} {t['nnkit'].best / t['torch'].best:7.2f}"
+            f" │ {1e3 * t['nnkit fwd'].best:9.2f} {1e3 * t['torch fwd'].best:7.2f} "
+            f"{t['nnkit fwd'].best / t['torch fwd'].best:7.2f}"
+        )
+    else:
+        line += f"{'-':>7} {'-':>9} {'-':>7} │ {1e3 * t['nnkit fwd'].best:9.2f} {'-':>7} {'-':>7}"
+    floor = f"{t['GEMMs only'].best / t['torch'].best:7.2f}" if use_torch else f"{'-':>7}"
+    return line + f" │ {1e3 * t['GEMMs only'].best:7.2f} {floor}"
+
+
 # --------------------------------------------------------------------------- targets and options
 
 

@@ -322,6 +322,18 @@ def make_sine(
 # --------------------------------------------------------------------------- the digits
 
 
+def _read_checked(where: str, filename: str, expected_sha256: str) -> bytes:
+    """The bytes of ``nnkit/_data/<filename>``, after checking their SHA-256 against ``expected_sha256``."""
+    raw = resources.files("nnkit").joinpath("_data", filename).read_bytes()
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected_sha256:
+        raise RuntimeError(
+            f"{where}: nnkit/_data/{filename} is corrupted or was changed: "
+            f"expected SHA-256 {expected_sha256}, got {actual}"
+        )
+    return raw
+
+
 def load_digits(*, return_images: bool = False, dtype: DTypeLike = None) -> tuple[np.ndarray, np.ndarray]:
     """The UCI handwritten digits: 1,797 greyscale 8×8 images, pixel values 0..16, labels 0..9.
 
@@ -340,13 +352,7 @@ def load_digits(*, return_images: bool = False, dtype: DTypeLike = None) -> tupl
     (1797, 8, 8)
     """
     dt = as_float_dtype(dtype, "load_digits")
-    raw = resources.files("nnkit").joinpath("_data", _DIGITS_FILE).read_bytes()
-    actual = hashlib.sha256(raw).hexdigest()
-    if actual != _DIGITS_SHA256:
-        raise RuntimeError(
-            f"load_digits: nnkit/_data/{_DIGITS_FILE} is corrupted or was changed: "
-            f"expected SHA-256 {_DIGITS_SHA256}, got {actual}"
-        )
+    raw = _read_checked("load_digits", _DIGITS_FILE, _DIGITS_SHA256)
     with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
         images, target = npz["images"], npz["target"]
     X = images.astype(dt)
@@ -379,31 +385,13 @@ def load_mnist1d(*, dtype: DTypeLike = None) -> tuple[np.ndarray, np.ndarray, np
     ((1000, 40), (1000,), True)
     """
     dt = as_float_dtype(dtype, "load_mnist1d")
-    raw = resources.files("nnkit").joinpath("_data", _MNIST1D_FILE).read_bytes()
-    actual = hashlib.sha256(raw).hexdigest()
-    if actual != _MNIST1D_SHA256:
-        raise RuntimeError(
-            f"load_mnist1d: nnkit/_data/{_MNIST1D_FILE} is corrupted or was changed: "
-            f"expected SHA-256 {_MNIST1D_SHA256}, got {actual}"
-        )
+    raw = _read_checked("load_mnist1d", _MNIST1D_FILE, _MNIST1D_SHA256)
     with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
         x_train, y_train, x_test, y_test = (npz[k] for k in ("x_train", "y_train", "x_test", "y_test"))
     return x_train.astype(dt), y_train.astype(np.int64), x_test.astype(dt), y_test.astype(np.int64)
 
 
 # --------------------------------------------------------------------------- sequences: names, weather, stocks
-
-
-def _read_checked(where: str, filename: str, expected_sha256: str) -> bytes:
-    """The bytes of ``nnkit/_data/<filename>``, after checking their SHA-256 against ``expected_sha256``."""
-    raw = resources.files("nnkit").joinpath("_data", filename).read_bytes()
-    actual = hashlib.sha256(raw).hexdigest()
-    if actual != expected_sha256:
-        raise RuntimeError(
-            f"{where}: nnkit/_data/{filename} is corrupted or was changed: "
-            f"expected SHA-256 {expected_sha256}, got {actual}"
-        )
-    return raw
 
 
 def load_names() -> tuple[list[str], list[str], list[str]]:

@@ -238,3 +238,36 @@ def test_rnn_profile_times_pytorch_with_and_without_onednn(bench_rnn, torch):
         assert prof[part]["torch"] > 0
     ops = bench_rnn.torch_ops(torch, s, calls=1)
     assert ops and all(isinstance(name, str) and ms >= 0 for name, ms in ops)
+
+
+def test_layer_row_gives_times_in_ms_and_the_ratios_to_torch(bench_rnn):
+    harness = bench_rnn.harness
+    t = {
+        name: harness.Timing(name, times)
+        for name, times in {
+            "nnkit": [0.004, 0.005],
+            "nnkit fwd": [0.002],
+            "torch": [0.002, 0.003],
+            "torch fwd": [0.001],
+            "GEMMs only": [0.001],
+        }.items()
+    }
+    row = harness.layer_row("L", 3, t, flops=1e6, use_torch=True)
+    assert row.split() == [
+        "L",
+        "4.00",
+        "4.50",
+        "0.8",
+        "2.00",
+        "2.50",
+        "2.00",
+        "│",
+        "2.00",
+        "1.00",
+        "2.00",
+        "│",
+        "1.00",
+        "0.50",
+    ]
+    without = harness.layer_row("L", 3, {k: v for k, v in t.items() if "torch" not in k}, flops=1e6, use_torch=False)
+    assert without.split() == ["L", "4.00", "4.50", "0.8", "-", "-", "-", "│", "2.00", "-", "-", "│", "1.00", "-"]

@@ -234,18 +234,6 @@ def test_digits_look_like_digits():
     assert centre[y == 1].mean() > centre[y == 0].mean() + 5
 
 
-def test_digits_file_hash_matches_constant():
-    raw = digits_path().read_bytes()
-    assert hashlib.sha256(raw).hexdigest() == data._DIGITS_SHA256
-
-
-def test_digits_hash_mismatch_raises(monkeypatch):
-    monkeypatch.setattr(data, "_DIGITS_SHA256", "0" * 64)
-    actual = hashlib.sha256(digits_path().read_bytes()).hexdigest()
-    with pytest.raises(RuntimeError, match=rf"digits\.npz.*expected SHA-256 0{{64}}, got {actual}"):
-        data.load_digits()
-
-
 def test_digits_file_is_plain_uint8_arrays_without_pickles(monkeypatch):
     with zipfile.ZipFile(digits_path().open("rb")) as zf:
         assert sorted(zf.namelist()) == ["images.npy", "target.npy"]
@@ -322,18 +310,6 @@ def test_mnist1d_is_deterministic_and_returns_fresh_arrays():
     for a, b in zip(second, third, strict=True):
         np.testing.assert_array_equal(a, b)
     assert second[1].max() == 9 and second[0].max() < 7
-
-
-def test_mnist1d_file_hash_matches_constant():
-    raw = mnist1d_path().read_bytes()
-    assert hashlib.sha256(raw).hexdigest() == data._MNIST1D_SHA256
-
-
-def test_mnist1d_hash_mismatch_raises(monkeypatch):
-    monkeypatch.setattr(data, "_MNIST1D_SHA256", "0" * 64)
-    actual = hashlib.sha256(mnist1d_path().read_bytes()).hexdigest()
-    with pytest.raises(RuntimeError, match=rf"load_mnist1d: .*mnist1d\.npz.*expected SHA-256 0{{64}}, got {actual}"):
-        data.load_mnist1d()
 
 
 def test_mnist1d_refuses_a_tampered_file(monkeypatch, tmp_path):
@@ -672,6 +648,29 @@ def shipped(filename):
     return resources.files("nnkit").joinpath("_data", filename)
 
 
+SHIPPED = [  # (loader, file, the constant holding its SHA-256)
+    ("load_digits", "digits.npz", "_DIGITS_SHA256"),
+    ("load_mnist1d", "mnist1d.npz", "_MNIST1D_SHA256"),
+    ("load_names", "names.txt.gz", "_NAMES_SHA256"),
+    ("load_weather", "weather.npz", "_WEATHER_SHA256"),
+    ("load_stocks", "stocks.npz", "_STOCKS_SHA256"),
+]
+
+
+@pytest.mark.parametrize(("loader", "filename", "constant"), SHIPPED)
+def test_shipped_file_hash_matches_constant(loader, filename, constant):
+    assert hashlib.sha256(shipped(filename).read_bytes()).hexdigest() == getattr(data, constant)
+
+
+@pytest.mark.parametrize(("loader", "filename", "constant"), SHIPPED)
+def test_hash_mismatch_raises_and_names_the_loader_and_file(monkeypatch, loader, filename, constant):
+    monkeypatch.setattr(data, constant, "0" * 64)
+    actual = hashlib.sha256(shipped(filename).read_bytes()).hexdigest()
+    expected = rf"{loader}: nnkit/_data/{re.escape(filename)} is corrupted or was changed: "
+    with pytest.raises(RuntimeError, match=expected + rf"expected SHA-256 0{{64}}, got {actual}$"):
+        getattr(data, loader)()
+
+
 def spy_on_np_load(monkeypatch):
     """Record the keyword arguments of every np.load call."""
     calls = []
@@ -720,17 +719,6 @@ def test_names_are_deterministic_and_fresh_lists():
     first[2][0] = "zzzz"
     second, third = data.load_names(), data.load_names()
     assert second == third and len(second[0]) == 25627 and second[2][0] == "leena"
-
-
-def test_names_file_hash_matches_constant():
-    assert hashlib.sha256(shipped("names.txt.gz").read_bytes()).hexdigest() == data._NAMES_SHA256
-
-
-def test_names_hash_mismatch_raises(monkeypatch):
-    monkeypatch.setattr(data, "_NAMES_SHA256", "0" * 64)
-    actual = hashlib.sha256(shipped("names.txt.gz").read_bytes()).hexdigest()
-    with pytest.raises(RuntimeError, match=rf"load_names: .*names\.txt\.gz.*expected SHA-256 0{{64}}, got {actual}"):
-        data.load_names()
 
 
 def test_names_file_is_plain_gzip_text_with_three_blocks():
@@ -797,17 +785,6 @@ def test_weather_dtype_argument_and_fresh_arrays():
     assert again["date"][0] == np.datetime64("2012-01-01")
 
 
-def test_weather_file_hash_matches_constant():
-    assert hashlib.sha256(shipped("weather.npz").read_bytes()).hexdigest() == data._WEATHER_SHA256
-
-
-def test_weather_hash_mismatch_raises(monkeypatch):
-    monkeypatch.setattr(data, "_WEATHER_SHA256", "0" * 64)
-    actual = hashlib.sha256(shipped("weather.npz").read_bytes()).hexdigest()
-    with pytest.raises(RuntimeError, match=rf"load_weather: .*weather\.npz.*expected SHA-256 0{{64}}, got {actual}"):
-        data.load_weather()
-
-
 def test_weather_file_is_plain_arrays_without_pickles(monkeypatch):
     expected = {
         "date": (np.dtype("datetime64[D]"), (1461,)),
@@ -861,17 +838,6 @@ def test_stocks_dtype_argument_and_fresh_arrays():
     s32[2][:] = 0
     symbols, months, prices = data.load_stocks()
     assert len(symbols) == 5 and months[0] == np.datetime64("2000-01") and prices[0, 0] == np.float32(25.94)
-
-
-def test_stocks_file_hash_matches_constant():
-    assert hashlib.sha256(shipped("stocks.npz").read_bytes()).hexdigest() == data._STOCKS_SHA256
-
-
-def test_stocks_hash_mismatch_raises(monkeypatch):
-    monkeypatch.setattr(data, "_STOCKS_SHA256", "0" * 64)
-    actual = hashlib.sha256(shipped("stocks.npz").read_bytes()).hexdigest()
-    with pytest.raises(RuntimeError, match=rf"load_stocks: .*stocks\.npz.*expected SHA-256 0{{64}}, got {actual}"):
-        data.load_stocks()
 
 
 def test_stocks_file_is_plain_arrays_without_pickles(monkeypatch):
