@@ -6,7 +6,10 @@ nbval (``make test``) checks that the stored outputs are current; these tests ch
 
 Glue: a number that an experiment produced is pasted into the prose with myst-nb's glue
 (``glue("acc", acc, display=False)`` in code, ``{glue:text}`acc:.3f``` in markdown), so the text
-cannot drift from the code. A glue role naming a key the notebook does not glue fails. A bare
+cannot drift from the code. A glue role naming a key the notebook does not glue fails; a number that
+another chapter measured is pasted from that chapter's stored outputs with myst-nb's
+``{glue:text}`other.ipynb::key``` (never re-computed or read from its file), and that chapter must
+glue the key. A bare
 number in the prose that looks like a result only *warns* (see ``result_like_numbers``): the
 heuristic cannot tell a measured 0.973 from a quoted constant, so it asks the author to look.
 """
@@ -173,7 +176,7 @@ def glue_references(markdown: str) -> list[str]:
         ("{glue}`loss` and {glue:md}`table` and {glue:any}`x`", ["loss", "table", "x"]),
         ("```{glue:figure} fig_loss\n:name: fig-loss\nThe loss.\n```", ["fig_loss"]),
         (":::{glue:math} eq_1\n:::", ["eq_1"]),
-        ("{glue:text}`other.ipynb::acc:.2f`", ["other.ipynb::acc"]),  # another notebook: fails the check
+        ("{glue:text}`other.ipynb::acc:.2f`", ["other.ipynb::acc"]),  # another notebook's key
         ("no glue here, `glue('x', 1)` is code", []),
     ],
 )
@@ -181,15 +184,38 @@ def test_glue_references_are_found(markdown, keys):
     assert glue_references(markdown) == keys
 
 
+def is_glued(key: str, path: Path, glued: set[str]) -> bool:
+    """Whether ``key`` is glued: in this notebook, or for ``other.ipynb::key``, in the notebook it names."""
+    if "::" not in key:
+        return key in glued
+    other, key = key.split("::", 1)
+    source = (path.parent / other).resolve()
+    return source.is_file() and source != path.resolve() and key in glued_keys(read(source))
+
+
 @notebook
 def test_glue_roles_refer_to_glued_keys(path):
     nb = read(path)
     glued = glued_keys(nb)
-    missing = [f"cell {i}: {key}" for i, md in markdown_cells(nb) for key in glue_references(md) if key not in glued]
+    missing = [
+        f"cell {i}: {key}"
+        for i, md in markdown_cells(nb)
+        for key in glue_references(md)
+        if not is_glued(key, path, glued)
+    ]
     assert not missing, (
         f"{shown(path)}: the prose pastes glue keys that this notebook never glues (glue them here with "
-        f'glue("key", value, display=False) and re-run):\n  ' + "\n  ".join(missing) + f"\nglued: {sorted(glued)}"
+        f'glue("key", value, display=False) and re-run; a key from another chapter, other.ipynb::key, must be glued '
+        f"there):\n  " + "\n  ".join(missing) + f"\nglued: {sorted(glued)}"
     )
+
+
+def test_a_key_from_another_notebook_is_looked_up_there():
+    ch10 = BOOK / "ch10_convolution.ipynb"
+    assert is_glued("ch10_convolution.ipynb::ch10_m1_cnn_params", BOOK / "ch12_recurrent.ipynb", set())
+    assert not is_glued("ch10_convolution.ipynb::no_such_key", BOOK / "ch12_recurrent.ipynb", set())
+    assert not is_glued("no_such_chapter.ipynb::ch10_m1_cnn_params", BOOK / "ch12_recurrent.ipynb", set())
+    assert not is_glued("ch10_convolution.ipynb::ch10_m1_cnn_params", ch10, set())  # itself: glue it plainly
 
 
 # ---------------------------------------------------------------- bare numbers in the prose
