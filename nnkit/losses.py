@@ -75,6 +75,9 @@ class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy on logits: ``L = -(1/N) Σ_n log softmax(x_n)[t_n]``.
 
     Shapes: ``input`` logits ``(N, C)``; ``target`` integer class labels ``(N,)`` in ``[0, C)``.
+    ``ignore_index`` (PyTorch's, default -100): a target equal to it adds nothing to the loss and
+    gets a zero gradient, and ``'mean'`` divides by the number of the other targets (a batch
+    whose targets are all ignored gives ``nan``, as in PyTorch). Use it for padded sequences.
     One-hot or probability targets ``(N, C)``, which PyTorch also accepts, are refused: pass
     ``Y.argmax(axis=1)`` for one-hot ``Y``.
     The log-softmax is fused and computed stably (the row maximum is subtracted), so
@@ -89,6 +92,14 @@ class CrossEntropyLoss(_Loss):
            [ 0.125,  0.125,  0.125, -0.375]])
     """
 
+    def __init__(self, reduction: str = "mean", ignore_index: int = -100) -> None:
+        super().__init__(reduction)
+        self.ignore_index = int(ignore_index)
+
+    def extra_repr(self) -> str:
+        extra = [super().extra_repr()] + ([] if self.ignore_index == -100 else [f"ignore_index={self.ignore_index}"])
+        return ", ".join(e for e in extra if e)
+
     def forward(self, input: np.ndarray, target: np.ndarray) -> float:
         x = self._as_float(input)
         t = np.asarray(target)
@@ -101,17 +112,23 @@ class CrossEntropyLoss(_Loss):
                 f"CrossEntropyLoss expected integer class labels of shape ({n},), got dtype {t.dtype} "
                 f"and shape {t.shape}{hint}"
             )
-        if t.min() < 0 or t.max() >= c:
-            bad = t[(t < 0) | (t >= c)][0]
-            raise ValueError(f"CrossEntropyLoss expected class labels in [0, {c}), got label {bad}")
+        kept = t != self.ignore_index
+        out_of_range = kept & ((t < 0) | (t >= c))
+        if out_of_range.any():
+            raise ValueError(
+                f"CrossEntropyLoss expected class labels in [0, {c}) or ignore_index {self.ignore_index}, "
+                f"got label {t[out_of_range][0]}"
+            )
         logp = F.log_softmax(x, dim=1)
-        rows = np.arange(n)
-        scale = self._reduce_scale(n)
+        rows = np.flatnonzero(kept)
+        count = rows.size
+        scale = (1.0 / count if count else np.nan) if self.reduction == "mean" else 1.0
         grad = np.exp(logp)
-        grad[rows, t] -= 1
+        grad[rows, t[rows]] -= 1
+        grad[~kept] = 0
         grad *= x.dtype.type(scale)
         self.save_for_backward(grad)
-        return float(-logp[rows, t].sum() * scale)
+        return float(-logp[rows, t[rows]].sum() * scale)
 
 
 class BCEWithLogitsLoss(_Loss):

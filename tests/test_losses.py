@@ -101,11 +101,14 @@ def test_inputs_are_not_mutated():
     np.testing.assert_array_equal(labels, LABELS)
 
 
+LABEL_RANGE = r"CrossEntropyLoss expected class labels in \[0, 4\) or ignore_index -100, got label "
+
+
 def test_error_messages():
     ce = nnkit.CrossEntropyLoss()
-    with pytest.raises(ValueError, match=r"CrossEntropyLoss expected class labels in \[0, 4\), got label 4"):
+    with pytest.raises(ValueError, match=LABEL_RANGE + "4"):
         ce(LOGITS, np.array([0, 4, 1, 1, 2, 0]))
-    with pytest.raises(ValueError, match=r"CrossEntropyLoss expected class labels in \[0, 4\), got label -1"):
+    with pytest.raises(ValueError, match=LABEL_RANGE + "-1"):
         ce(LOGITS, np.array([0, -1, 1, 1, 2, 0]))
     with pytest.raises(ValueError, match=r"integer class labels of shape \(6,\), got dtype float64"):
         ce(LOGITS, LABELS.astype(float))
@@ -137,6 +140,47 @@ def test_match_torch(torch, reduction):
         value = ref(xt, torch.from_numpy(t))
         value.backward()
         assert ours(x, t) == pytest.approx(value.item(), rel=1e-12)
+        np.testing.assert_allclose(ours.backward(), xt.grad.numpy(), rtol=1e-10, atol=1e-300)
+
+
+IGNORED = np.array([0, -100, 1, -100, 2, 0])  # two padded positions
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_ignore_index_drops_the_ignored_rows(reduction):
+    ours = nnkit.CrossEntropyLoss(reduction)
+    kept = IGNORED != -100
+    value = ours(LOGITS, IGNORED)
+    grad = ours.backward()
+    alone = nnkit.CrossEntropyLoss(reduction)
+    assert value == pytest.approx(alone(LOGITS[kept], IGNORED[kept]), rel=1e-14)  # mean over the 4 kept rows
+    np.testing.assert_array_equal(grad[~kept], 0.0)
+    np.testing.assert_allclose(grad[kept], alone.backward(), rtol=1e-14)
+    assert gradcheck(nnkit.CrossEntropyLoss(reduction), LOGITS, IGNORED).ok
+
+
+def test_ignore_index_other_value_and_all_ignored():
+    ce = nnkit.CrossEntropyLoss(ignore_index=0)
+    assert ce(LOGITS, LABELS) == pytest.approx(nnkit.CrossEntropyLoss()(LOGITS[LABELS != 0], LABELS[LABELS != 0]))
+    assert repr(ce) == "CrossEntropyLoss(ignore_index=0)"
+    assert repr(nnkit.CrossEntropyLoss("sum", ignore_index=3)) == "CrossEntropyLoss(reduction='sum', ignore_index=3)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(nnkit.CrossEntropyLoss()(LOGITS, np.full(6, -100)))  # as PyTorch: 0/0
+        assert nnkit.CrossEntropyLoss("sum")(LOGITS, np.full(6, -100)) == 0.0
+    with pytest.raises(ValueError, match=r"class labels in \[0, 4\) or ignore_index 0, got label -100"):
+        ce(LOGITS, IGNORED)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_ignore_index_matches_torch(torch, reduction):
+    for ignore_index, t in [(-100, IGNORED), (2, LABELS)]:
+        ref = torch.nn.CrossEntropyLoss(reduction=reduction, ignore_index=ignore_index)
+        xt = torch.tensor(LOGITS, requires_grad=True)
+        value = ref(xt, torch.from_numpy(t))
+        value.backward()
+        ours = nnkit.CrossEntropyLoss(reduction, ignore_index=ignore_index)
+        assert ours(LOGITS, t) == pytest.approx(value.item(), rel=1e-12)
         np.testing.assert_allclose(ours.backward(), xt.grad.numpy(), rtol=1e-10, atol=1e-300)
 
 
