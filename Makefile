@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_mlp.py
 	$(PY) benchmarks/bench_cnn.py
 	$(PY) benchmarks/bench_rnn.py
+	$(PY) benchmarks/bench_transformer.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check nnkit tests benchmarks tools

@@ -139,13 +139,7 @@ def gemms(s: RNNShape, layer: Any, gen: np.random.Generator) -> Callable[[], Any
     return run
 
 
-def agrees(runs: dict[str, Callable[[], Any]]) -> float:
-    """The largest difference between nnkit and PyTorch, in output or input gradient, relative to the largest value."""
-    diffs = []
-    for a, b in (("nnkit fwd", "torch fwd"), ("nnkit", "torch")):
-        ours, theirs = runs[a](), runs[b]().detach().numpy()
-        diffs.append(float(np.abs(ours - theirs).max() / np.abs(theirs).max()))
-    return max(diffs)
+agrees = harness.agrees  # nnkit and PyTorch compute the same thing (tests call it from here)
 
 
 # --------------------------------------------------------------------------- profile

@@ -245,6 +245,16 @@ def allocations(fn: Callable[[], object], calls: int = 5, warmup: int = 3) -> Al
     return Allocation(peak, kept)
 
 
+def agrees(runs: Mapping[str, Callable[[], Any]]) -> float:
+    """The largest difference between nnkit and PyTorch, in output (``nnkit fwd`` against ``torch fwd``) or
+    input gradient (``nnkit`` against ``torch``), relative to the largest value of PyTorch's."""
+    diffs = []
+    for a, b in (("nnkit fwd", "torch fwd"), ("nnkit", "torch")):
+        ours, theirs = runs[a](), runs[b]().detach().numpy()
+        diffs.append(float(np.abs(ours - theirs).max() / np.abs(theirs).max()))
+    return max(diffs)
+
+
 def layer_row(label: str, width: int, t: Mapping[str, Timing], flops: float, use_torch: bool) -> str:
     """One line of a layer table: forward + backward (nnkit best, median, GFLOP/s; torch best, median, ratio),
     then forward alone, then the "GEMMs only" floor, all in ms. ``t`` holds the candidates ``nnkit``,

@@ -16,16 +16,18 @@ losses and the core classes live at the top level; everything else in submodules
 from . import data, functional, gradcheck, init, optim, train
 from ._config import get_default_dtype, manual_seed, set_default_dtype
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .attention import MultiheadAttention
 from .clip import clip_grad_norm_, clip_grad_value_
 from .conv import Conv1d, Conv2d
 from .embedding import Embedding
 from .layers import Dropout, Flatten, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
-from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN
 from .serialization import load, save
+from .transformer import TransformerEncoderLayer
 
 __version__ = "0.1.0"
 
@@ -48,12 +50,14 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "MSELoss",
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "MultiheadAttention",
     "Parameter",
     "ReLU",
     "Sequential",
@@ -62,6 +66,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoderLayer",
     "clip_grad_norm_",
     "clip_grad_value_",
     "data",

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._config import as_float_array, check_real, get_default_dtype
+from ._config import RngLike, as_float_array, as_rng, check_real, get_default_dtype
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -492,3 +492,105 @@ def softplus_derivative(x: np.ndarray, beta: float = 1.0, threshold: float = 20.
     with np.errstate(over="ignore"):
         z = x * beta
     return np.where(z > threshold, 1, sigmoid(z)).astype(x.dtype, copy=False)
+
+
+def _attention_weights(scores: np.ndarray, *, zero_empty_rows: bool) -> np.ndarray:
+    """Softmax of attention ``scores`` over the last axis, where masked entries are ``-inf``.
+
+    A row with every entry masked has no softmax: ``zero_empty_rows`` gives it weights 0 (as
+    ``torch.nn.functional.scaled_dot_product_attention``), otherwise NaN (as ``torch.nn.MultiheadAttention``).
+    """
+    top = scores.max(axis=-1, keepdims=True)
+    empty = np.isneginf(top)
+    with np.errstate(invalid="ignore"):  # -inf - (-inf) in an empty row: handled below
+        e = np.exp(scores - np.where(empty, 0, top))
+    total = e.sum(axis=-1, keepdims=True)
+    if not empty.any():
+        return e / total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weights = e / total
+    return np.where(empty, 0 if zero_empty_rows else np.nan, weights).astype(scores.dtype, copy=False)
+
+
+def _causal_mask(target_length: int, source_length: int) -> np.ndarray:
+    """Boolean ``(L, S)``, True where query ``i`` may attend to key ``j``: ``j <= i`` (PyTorch's top-left rule)."""
+    return np.tril(np.ones((target_length, source_length), dtype=bool))
+
+
+def scaled_dot_product_attention(
+    query: np.ndarray,
+    key: np.ndarray,
+    value: np.ndarray,
+    attn_mask: np.ndarray | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    *,
+    rng: RngLike = None,
+) -> np.ndarray:
+    """``softmax(Q Kᵀ · scale + M) V``, as ``torch.nn.functional.scaled_dot_product_attention`` (forward only).
+
+    Shapes: ``query (..., L, E)``, ``key (..., S, E)``, ``value (..., S, Ev)`` → ``(..., L, Ev)``; the
+    leading dimensions (batch, heads) broadcast. ``scale`` defaults to ``1/√E``: the dot product of two
+    vectors of ``E`` independent unit-variance entries has variance ``E``, so dividing by ``√E`` keeps the
+    scores at unit scale and the softmax out of saturation.
+
+    **Mask rule (this function's, PyTorch's):** a *boolean* ``attn_mask`` is True where the query
+    **may attend** to the key (False entries get score ``-inf``); a *float* mask is **added** to the
+    scores. It broadcasts to ``(..., L, S)``. ``is_causal=True`` lets query ``i`` attend to keys
+    ``j <= i`` only; it may not be combined with ``attn_mask``. Note that
+    :class:`~nnkit.MultiheadAttention` reads a boolean mask the other way round (True = may *not*
+    attend), as ``torch.nn.MultiheadAttention`` does. A query whose keys are all masked gets
+    weights 0, so its output is 0 (PyTorch's behaviour). ``dropout_p`` drops attention weights with
+    that probability (and rescales the rest by ``1/(1 − p)``), drawing from ``rng``.
+
+    The backward pass lives in the modules that use it (:class:`~nnkit.MultiheadAttention`).
+
+    >>> q = k = np.eye(2)
+    >>> v = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> scaled_dot_product_attention(q, k, v, scale=100.0).round(3)  # a sharp lookup: each query finds its key
+    array([[1., 0.],
+           [0., 1.]])
+    >>> scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.0)  # uniform over keys j <= i
+    array([[1. , 0. ],
+           [0.5, 0.5]])
+    """
+    where = "scaled_dot_product_attention"
+    q, k, v = (as_float_array(a, where) for a in (query, key, value))
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise ValueError(
+            f"{where} expected query (..., L, E), key (..., S, E) and value (..., S, Ev) with at least 2 "
+            f"dimensions, got shapes {q.shape}, {k.shape}, {v.shape}"
+        )
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"{where} expected query (..., L, E), key (..., S, E) and value (..., S, Ev) with the same E "
+            f"and S, got shapes {q.shape}, {k.shape}, {v.shape}"
+        )
+    dropout_p = check_real(dropout_p, "dropout_p", where, 0.0, 1.0)
+    length, source = q.shape[-2], k.shape[-2]
+    dt = np.result_type(q, k, v)
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else check_real(scale, "scale", where)
+    scores = (q @ np.swapaxes(k, -1, -2)).astype(dt, copy=False) * dt.type(scale)
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{where} expected attn_mask or is_causal=True, not both (as PyTorch)")
+    mask = _causal_mask(length, source) if is_causal else None if attn_mask is None else np.asarray(attn_mask)
+    if mask is not None:
+        try:
+            np.broadcast_shapes(mask.shape, scores.shape)
+        except ValueError:
+            raise ValueError(
+                f"{where} expected attn_mask broadcastable to the scores' shape {scores.shape} (..., L, S), "
+                f"got shape {mask.shape}"
+            ) from None
+        if mask.dtype == bool:
+            scores = np.where(mask, scores, -np.inf)
+        elif mask.dtype.kind == "f":
+            scores = scores + mask.astype(dt, copy=False)
+        else:
+            raise TypeError(f"{where} expected a boolean or floating-point attn_mask, got dtype {mask.dtype}")
+    weights = _attention_weights(scores, zero_empty_rows=True)
+    if dropout_p > 0.0:
+        keep = as_rng(rng).random(weights.shape) >= dropout_p
+        weights = weights * keep * (0.0 if dropout_p == 1.0 else 1.0 / (1.0 - dropout_p))
+    return (weights @ v).astype(dt, copy=False)

@@ -209,9 +209,9 @@ class Module:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
-    def __call__(self, *args: Any) -> Any:
-        """``module(x)`` is ``module.forward(x)``."""
-        return self.forward(*args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``module(x, ...)`` is ``module.forward(x, ...)``."""
+        return self.forward(*args, **kwargs)
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep ``values`` (arrays, usually) from ``forward`` for ``backward``, which reads them

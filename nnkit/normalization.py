@@ -1,4 +1,4 @@
-"""Batch normalization, as PyTorch's: :class:`BatchNorm1d` and :class:`BatchNorm2d`."""
+"""Normalization layers, as PyTorch's: :class:`BatchNorm1d`, :class:`BatchNorm2d` and :class:`LayerNorm`."""
 
 from __future__ import annotations
 
@@ -165,4 +165,96 @@ class BatchNorm2d(_BatchNorm):
     _layout_text = "(N, C, H, W)"
 
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+class LayerNorm(Module):
+    """Layer normalization over the last ``D`` dimensions, as ``torch.nn.LayerNorm``.
+
+    Each sample (each position of a sequence) is normalized over its own ``normalized_shape``
+    trailing values, ``m`` of them: ``μ = mean(x)``, ``σ² = mean((x − μ)²)`` (biased),
+    ``x̂ = (x − μ)/√(σ² + eps)``, ``y = γ ⊙ x̂ + β`` (``γ = weight``, ``β = bias``, both of shape
+    ``normalized_shape``). Unlike :class:`BatchNorm1d` it uses no batch statistics, so training and
+    evaluation compute the same thing and there are no running statistics.
+
+    Backward, with ``g = dy ⊙ γ`` and the means over the normalized values of each sample:
+    ``dγ += Σ dy ⊙ x̂`` and ``dβ += Σ dy`` (the sums over the leading dimensions), and
+    ``dx = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(σ² + eps)``. (``x̂`` has mean 0 and mean square
+    ``σ²/(σ² + eps)``; differentiating ``μ`` gives the ``−mean(g)`` term, ``σ²`` the ``x̂`` term.)
+
+    >>> import numpy as np
+    >>> ln = LayerNorm(3)
+    >>> ln(np.array([[1.0, 2.0, 3.0], [10.0, 10.0, 40.0]])).round(3)
+    array([[-1.225,  0.   ,  1.225],
+           [-0.707, -0.707,  1.414]], dtype=float32)
+    >>> list(ln.state_dict())
+    ['weight', 'bias']
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...] | list[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        *,
+        dtype: DTypeLike = None,
+    ) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        if not shape:
+            raise ValueError("LayerNorm expected normalized_shape to have at least one dimension, got ()")
+        self.normalized_shape = tuple(check_int(n, "normalized_shape", "LayerNorm", minimum=1) for n in shape)
+        self.eps = check_real(eps, "eps", "LayerNorm", 0.0, low_open=True)
+        self.elementwise_affine = bool(elementwise_affine)
+        dt = as_float_dtype(dtype, "LayerNorm")
+        affine = self.elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=dt)) if affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dt)) if affine and bias else None
+        self._dtype = dt
+
+    def _name(self) -> str:
+        return f"LayerNorm({', '.join(map(str, self.normalized_shape))})"
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_float_array(x, self._name())
+        d = len(self.normalized_shape)
+        if x.ndim < d or x.shape[x.ndim - d :] != self.normalized_shape:
+            raise ValueError(
+                f"{self._name()} expected input whose last {d} dimension(s) are {self.normalized_shape}, "
+                f"got shape {x.shape}"
+            )
+        x = x.astype(self.weight.dtype if self.weight is not None else self._dtype, copy=False)
+        axes = tuple(range(x.ndim - d, x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = np.mean(centred * centred, axis=axes, keepdims=True)
+        inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.eps))
+        x_hat = centred * inv_std
+        self.save_for_backward(x_hat, inv_std)
+        if self.weight is None:
+            return x_hat
+        y = x_hat * self.weight.data
+        return y + self.bias.data if self.bias is not None else y
+
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        x_hat, inv_std = self.saved_tensors
+        dy = np.asarray(grad_output)
+        if dy.shape != x_hat.shape:
+            raise ValueError(
+                f"{self._name()}.backward expected grad_output of shape {x_hat.shape}, got shape {dy.shape}"
+            )
+        d = len(self.normalized_shape)
+        lead = tuple(range(x_hat.ndim - d))
+        if self.weight is not None:
+            self.weight.grad += (dy * x_hat).sum(axis=lead)
+        if self.bias is not None:
+            self.bias.grad += dy.sum(axis=lead)
+        if not input_grad:
+            return None
+        g = dy * self.weight.data if self.weight is not None else dy
+        axes = tuple(range(x_hat.ndim - d, x_hat.ndim))
+        return inv_std * (g - g.mean(axis=axes, keepdims=True) - x_hat * (g * x_hat).mean(axis=axes, keepdims=True))
+
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]

@@ -271,3 +271,38 @@ def test_layer_row_gives_times_in_ms_and_the_ratios_to_torch(bench_rnn):
     ]
     without = harness.layer_row("L", 3, {k: v for k, v in t.items() if "torch" not in k}, flops=1e6, use_torch=False)
     assert without.split() == ["L", "4.00", "4.50", "0.8", "-", "-", "-", "│", "2.00", "-", "-", "│", "1.00", "-"]
+
+
+# --------------------------------------------------------------------------- bench_transformer
+
+
+@pytest.fixture(scope="module")
+def bench_transformer():
+    yield from load("bench_transformer")
+
+
+def test_transformer_quick_run_reports_the_layer_and_the_scaling(bench_transformer, capsys):
+    results = bench_transformer.main(["--quick", "--no-torch"])
+    out = capsys.readouterr().out
+    assert set(results["timings"]) == {"nnkit", "nnkit fwd", "GEMMs only"}
+    assert results["shape"].label in out and "targets: none without PyTorch" in out
+    assert [r["T"] for r in results["scaling"]] == [8, 16, 32]
+    assert all(r["seconds"] > 0 and r["peak"] > r["scores"] for r in results["scaling"])
+    assert "T² prediction" in out
+
+
+def test_transformer_flop_count(bench_transformer):
+    s = bench_transformer.LayerShape(32, 64, 128, 4, 512)
+    assert s.flops() == 2 * 32 * 64 * (4 * 128 * 128 + 2 * 128 * 512 + 2 * 64 * 128)
+    assert s.label == "N32 T64 d128 h4 ff512"
+
+
+def test_transformer_workload_computes_the_same_in_nnkit_and_torch(bench_transformer, torch):
+    s = bench_transformer.LayerShape(2, 6, 16, 4, 32)
+    runs = bench_transformer.workload(s, torch)
+    assert set(runs) == {"nnkit", "nnkit fwd", "torch", "torch fwd", "GEMMs only"}
+    assert runs["nnkit fwd"]().shape == (2, 6, 16) and runs["nnkit"]().shape == (2, 6, 16)
+    assert bench_transformer.agrees(runs) < 1e-5
+    other = bench_transformer.workload(s, torch, seed=1)  # the check can fail: other weights do not agree
+    mixed = {"nnkit fwd": runs["nnkit fwd"], "nnkit": runs["nnkit"]} | {k: other[k] for k in ("torch fwd", "torch")}
+    assert bench_transformer.agrees(mixed) > 1e-2

@@ -347,3 +347,102 @@ def test_gelu_exact_float32_is_the_float64_result_rounded_once(f):
         got = f(x)
     assert got.dtype == np.float32 and np.isnan(got[0])
     np.testing.assert_array_equal(got[1:], f(x[1:].astype(np.float64)).astype(np.float32))
+
+
+# --- scaled_dot_product_attention --------------------------------------------------------------------
+
+
+def _qkv(batch=(2, 3), length=4, source=5, e=6, ev=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return (
+        rng.normal(size=(*batch, length, e)),
+        rng.normal(size=(*batch, source, e)),
+        rng.normal(size=(*batch, source, ev)),
+    )
+
+
+def _naive_attention(q, k, v, allowed=None, added=None, scale=None):
+    """One query at a time, from the definition."""
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    out = np.zeros((*q.shape[:-1], v.shape[-1]))
+    for index in np.ndindex(q.shape[:-1]):
+        *lead, i = index
+        s = k[tuple(lead)] @ q[index] * scale
+        if added is not None:
+            s = s + np.broadcast_to(added, (*q.shape[:-1], k.shape[-2]))[index]
+        if allowed is not None:
+            s = np.where(np.broadcast_to(allowed, (*q.shape[:-1], k.shape[-2]))[index], s, -np.inf)
+        w = np.exp(s - s.max())
+        out[index] = (w / w.sum()) @ v[tuple(lead)]
+    return out
+
+
+def test_attention_equals_its_definition_with_and_without_masks():
+    q, k, v = _qkv()
+    allowed = np.random.default_rng(1).random((4, 5)) < 0.7
+    allowed[:, 0] = True  # every query keeps a key
+    added = np.random.default_rng(2).normal(size=(3, 4, 5))
+    np.testing.assert_allclose(F.scaled_dot_product_attention(q, k, v), _naive_attention(q, k, v), rtol=1e-12)
+    np.testing.assert_allclose(
+        F.scaled_dot_product_attention(q, k, v, attn_mask=allowed),
+        _naive_attention(q, k, v, allowed=allowed),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        F.scaled_dot_product_attention(q, k, v, added, scale=0.3),
+        _naive_attention(q, k, v, added=added, scale=0.3),
+        rtol=1e-12,
+    )
+    causal = np.tril(np.ones((4, 5), dtype=bool))
+    np.testing.assert_allclose(
+        F.scaled_dot_product_attention(q, k, v, is_causal=True), _naive_attention(q, k, v, allowed=causal), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("mask", ["none", "bool", "float", "causal", "empty-row"])
+def test_attention_matches_torch(torch, mask):
+    q, k, v = _qkv(seed=3)
+    kwargs = {}
+    if mask == "bool":
+        kwargs["attn_mask"] = np.random.default_rng(4).random((3, 4, 5)) < 0.6
+    elif mask == "float":
+        kwargs["attn_mask"] = np.random.default_rng(5).normal(size=(2, 1, 4, 5))
+    elif mask == "causal":
+        kwargs["is_causal"] = True
+    elif mask == "empty-row":  # a query with no key: weights 0, output 0, in both
+        allowed = np.ones((4, 5), dtype=bool)
+        allowed[1] = False
+        kwargs["attn_mask"] = allowed
+    expected = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.from_numpy(a) for a in (q, k, v)),
+        **{key: torch.from_numpy(val) if isinstance(val, np.ndarray) else val for key, val in kwargs.items()},
+    ).numpy()
+    np.testing.assert_allclose(F.scaled_dot_product_attention(q, k, v, **kwargs), expected, rtol=1e-10, atol=1e-12)
+    if mask == "empty-row":
+        assert not F.scaled_dot_product_attention(q, k, v, **kwargs)[:, :, 1].any()
+
+
+def test_attention_dropout_uses_the_rng():
+    q, k, v = _qkv()
+    a = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5, rng=0)
+    np.testing.assert_array_equal(a, F.scaled_dot_product_attention(q, k, v, dropout_p=0.5, rng=0))
+    assert not np.allclose(a, F.scaled_dot_product_attention(q, k, v))
+    assert not F.scaled_dot_product_attention(q, k, v, dropout_p=1.0, rng=0).any()
+
+
+def test_attention_errors_name_the_function_and_the_shapes():
+    q, k, v = _qkv()
+    with pytest.raises(ValueError, match=r"scaled_dot_product_attention expected query \(\.\.\., L, E\).*same E"):
+        F.scaled_dot_product_attention(q, k[..., :2], v)
+    with pytest.raises(ValueError, match="same E and S"):
+        F.scaled_dot_product_attention(q, k, v[..., :3, :])
+    with pytest.raises(
+        ValueError, match=r"attn_mask broadcastable to the scores' shape \(2, 3, 4, 5\).*got shape \(5, 4\)"
+    ):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=np.ones((5, 4), dtype=bool))
+    with pytest.raises(ValueError, match="not both"):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=np.ones((4, 5), dtype=bool), is_causal=True)
+    with pytest.raises(TypeError, match="boolean or floating-point attn_mask, got dtype int64"):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=np.ones((4, 5), dtype=np.int64))
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        F.scaled_dot_product_attention(np.ones(3), np.ones(3), np.ones(3))

@@ -1,4 +1,4 @@
-"""Tests for nnkit/normalization.py: BatchNorm1d and BatchNorm2d."""
+"""Tests for nnkit/normalization.py: BatchNorm1d, BatchNorm2d and LayerNorm."""
 
 import numpy as np
 import pytest
@@ -424,3 +424,90 @@ def test_repr_is_pytorch_like():
     assert repr(nnkit.BatchNorm1d(4, momentum=None, affine=False)) == (
         "BatchNorm1d(4, eps=1e-05, momentum=None, affine=False, track_running_stats=True)"
     )
+
+
+# --- LayerNorm ------------------------------------------------------------------------------------
+
+# (input shape, normalized_shape)
+LN_CASES = [((4, 5), 5), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 4))]
+LN_IDS = ["NE", "NTE", "two-dims"]
+
+
+def layer_norm(shape, normalized, seed=0, **kwargs):
+    layer = nnkit.LayerNorm(normalized, dtype=np.float64, **kwargs)
+    rng = np.random.default_rng(seed)
+    for p in layer.parameters():
+        p.data[...] = rng.uniform(0.5, 2.0, p.shape) if p is layer.weight else rng.normal(size=p.shape)
+    return layer
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"elementwise_affine": False}, {"bias": False}], ids=["affine", "plain", "nobias"]
+)
+@pytest.mark.parametrize(("shape", "normalized"), LN_CASES, ids=LN_IDS)
+def test_layer_norm_gradcheck(shape, normalized, kwargs):
+    layer = layer_norm(shape, normalized, **kwargs)
+    report = gradcheck(layer, normal(*shape, seed=3) * 3 + 1)
+    assert report.ok, str(report)
+    expected = {"input"} | ({"weight"} if layer.weight is not None else set()) | ({"bias"} if layer.bias else set())
+    assert set(report.errors) == expected
+
+
+@pytest.mark.parametrize(("shape", "normalized"), LN_CASES, ids=LN_IDS)
+def test_layer_norm_normalizes_each_sample_over_the_last_dims_and_ignores_the_mode(shape, normalized):
+    layer = nnkit.LayerNorm(normalized, dtype=np.float64)
+    x = normal(*shape, seed=1) * 5 + 3
+    y = layer(x)
+    d = 1 if isinstance(normalized, int) else len(normalized)
+    axes = tuple(range(x.ndim - d, x.ndim))
+    np.testing.assert_allclose(y.mean(axis=axes), 0, atol=1e-12)
+    var = x.var(axis=axes)
+    np.testing.assert_allclose(y.var(axis=axes), var / (var + 1e-5), rtol=1e-12)  # eps shrinks it a little
+    np.testing.assert_array_equal(layer.eval()(x), y)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"elementwise_affine": False}, {"bias": False}], ids=["affine", "plain", "nobias"]
+)
+@pytest.mark.parametrize(("shape", "normalized"), LN_CASES, ids=LN_IDS)
+def test_layer_norm_matches_torch(torch, shape, normalized, kwargs):
+    layer = layer_norm(shape, normalized, seed=2, **kwargs)
+    ref = torch.nn.LayerNorm(normalized, **kwargs).double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
+    assert list(layer.state_dict()) == list(ref.state_dict())
+    for step in range(2):  # parameter gradients accumulate in both
+        x, dy = normal(*shape, seed=step) * 2 - 1, normal(*shape, seed=10 + step)
+        xt = torch.tensor(x, requires_grad=True)
+        yt = ref(xt)
+        yt.backward(torch.from_numpy(dy))
+        np.testing.assert_allclose(layer(x), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.backward(dy), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+        for name, p in ref.named_parameters():
+            np.testing.assert_allclose(getattr(layer, name).grad, p.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_layer_norm_errors_name_the_layer_and_the_shape():
+    with pytest.raises(
+        ValueError,
+        match=r"LayerNorm\(3, 4\) expected input whose last 2 dimension\(s\) are \(3, 4\), got shape \(2, 4, 3\)",
+    ):
+        nnkit.LayerNorm((3, 4))(np.zeros((2, 4, 3)))
+    with pytest.raises(
+        ValueError, match=r"LayerNorm\(8\) expected input whose last 1 dimension\(s\) are \(8,\), got shape \(8, 2\)"
+    ):
+        nnkit.LayerNorm(8)(np.zeros((8, 2)))
+    with pytest.raises(ValueError, match="LayerNorm expected eps"):
+        nnkit.LayerNorm(8, eps=0)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        nnkit.LayerNorm(())
+    layer = nnkit.LayerNorm(3)
+    layer(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"LayerNorm\(3\)\.backward expected grad_output of shape \(2, 3\)"):
+        layer.backward(np.zeros((3, 2)))
+
+
+def test_layer_norm_keeps_float32_and_casts_float64_input_to_its_parameters():
+    layer = nnkit.LayerNorm(4)
+    assert layer(np.ones((2, 4))).dtype == np.float32
+    assert nnkit.LayerNorm(4, dtype=np.float64)(np.ones((2, 4), dtype=np.float32)).dtype == np.float64
+    assert repr(nnkit.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True)"
