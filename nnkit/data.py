@@ -10,6 +10,7 @@ Synthetic classification sets, ``X (N, 2)`` and ``y (N,)``: :func:`make_xor`,
 Regression: :func:`make_sine`. Real data, shipped inside the package: :func:`load_digits`
 (the UCI digits, 8×8 images) and :func:`load_mnist1d` (MNIST-1D, 1-D signals of length 40);
 for sequences, :func:`load_names` (32,033 given names, split for language models),
+:func:`load_shakespeare` (1.1 million characters of Shakespeare's plays),
 :func:`load_weather` (daily Seattle weather, 2012–2015) and :func:`load_stocks` (monthly prices
 of five stocks, 2000–2010).
 Utilities: :func:`train_test_split`, :func:`one_hot`, :class:`Standardizer`, :func:`batches`.
@@ -41,6 +42,7 @@ __all__ = [
     "load_digits",
     "load_mnist1d",
     "load_names",
+    "load_shakespeare",
     "load_stocks",
     "load_weather",
     "make_blobs",
@@ -64,6 +66,10 @@ _MNIST1D_SHA256 = "35b05e944792418ea99f4cfbf632ba6bd3e439018f5de42317f9c8e3b9400
 # SHA-256 of nnkit/_data/names.txt.gz, as written by tools/make_text_data.py.
 _NAMES_FILE = "names.txt.gz"
 _NAMES_SHA256 = "113559b2b76f5ecfeeb9d5f9ff2e80a1e9c4c6565906ea4500a597895c72663b"
+
+# SHA-256 of nnkit/_data/shakespeare.txt.gz, as written by tools/make_shakespeare_data.py.
+_SHAKESPEARE_FILE = "shakespeare.txt.gz"
+_SHAKESPEARE_SHA256 = "13125fe8f49092165d7d489e3944db52d1ba546e64a60080cc9523bcd0c5e46a"
 
 # SHA-256 of nnkit/_data/weather.npz and stocks.npz, as written by tools/make_vega_data.py.
 _WEATHER_FILE = "weather.npz"
@@ -423,6 +429,33 @@ def load_names() -> tuple[list[str], list[str], list[str]]:
     blocks = gzip.decompress(raw).decode("ascii").split("\n\n")
     train, validation, test = (block.split() for block in blocks)
     return train, validation, test
+
+
+def load_shakespeare() -> tuple[str, str]:
+    """The tiny-Shakespeare text for character-level language models: 1,115,394 characters, 65 distinct.
+
+    40,000 lines from Shakespeare's plays (public domain), the selection of Karpathy's ``char-rnn``
+    (MIT; see ``nnkit/_data/README.md``): speakers' names in capitals, a colon, their lines, blank lines
+    between speeches. The alphabet is the newline, the space, 13 punctuation marks and digits
+    (``!$&',-.3:;?``), and the 52 letters.
+
+    Returns ``(train, validation)``: the first 90 % of the characters (1,003,854) and the rest (111,540),
+    the split commonly used for this text, so losses compare with published ones. The validation part
+    begins mid-speech. The file's SHA-256 is checked before it is read; nothing is downloaded.
+
+    >>> train, validation = load_shakespeare()
+    >>> len(train), len(validation)
+    (1003854, 111540)
+    >>> print(train[:33])
+    First Citizen:
+    Before we proceed
+    >>> len(set(train + validation))
+    65
+    """
+    raw = _read_checked("load_shakespeare", _SHAKESPEARE_FILE, _SHAKESPEARE_SHA256)
+    text = gzip.decompress(raw).decode("ascii")
+    cut = len(text) * 9 // 10
+    return text[:cut], text[cut:]
 
 
 def load_weather(*, dtype: DTypeLike = None) -> dict[str, np.ndarray]:

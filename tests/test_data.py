@@ -652,6 +652,7 @@ SHIPPED = [  # (loader, file, the constant holding its SHA-256)
     ("load_digits", "digits.npz", "_DIGITS_SHA256"),
     ("load_mnist1d", "mnist1d.npz", "_MNIST1D_SHA256"),
     ("load_names", "names.txt.gz", "_NAMES_SHA256"),
+    ("load_shakespeare", "shakespeare.txt.gz", "_SHAKESPEARE_SHA256"),
     ("load_weather", "weather.npz", "_WEATHER_SHA256"),
     ("load_stocks", "stocks.npz", "_STOCKS_SHA256"),
 ]
@@ -882,3 +883,16 @@ def test_sequence_data_ship_with_their_licences_and_provenance():
         assert needle in readme, needle
     for constant in (data._NAMES_SHA256, data._WEATHER_SHA256, data._STOCKS_SHA256):
         assert constant in readme
+
+
+def test_shakespeare_is_the_source_text_split_at_ninety_percent():
+    train, validation = data.load_shakespeare()
+    text = train + validation
+    # ../shared/data/tinyshakespeare.txt (char-rnn), byte for byte: the source's SHA-256
+    assert hashlib.sha256(text.encode("ascii")).hexdigest() == (
+        "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+    )
+    assert (len(train), len(validation)) == (1_003_854, 111_540) and len(train) == len(text) * 9 // 10
+    assert len(set(text)) == 65 and set("\n !$&',-.3:;?") < set(text)
+    assert train.startswith("First Citizen:\nBefore we proceed any further") and text.endswith("\n")
+    assert data.load_shakespeare() == (train, validation)  # deterministic
