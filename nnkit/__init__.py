@@ -13,7 +13,7 @@ losses and the core classes live at the top level; everything else in submodules
 ((5, 2), dtype('float32'))
 """
 
-from . import data, functional, gradcheck, init, optim, train
+from . import data, functional, gradcheck, init, models, optim, train
 from ._config import get_default_dtype, manual_seed, set_default_dtype
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .attention import MultiheadAttention
@@ -27,7 +27,7 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN
 from .serialization import load, save
-from .transformer import TransformerEncoderLayer
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __version__ = "0.1.0"
 
@@ -66,6 +66,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoder",
     "TransformerEncoderLayer",
     "clip_grad_norm_",
     "clip_grad_value_",
@@ -76,6 +77,7 @@ __all__ = [
     "init",
     "load",
     "manual_seed",
+    "models",
     "optim",
     "save",
     "set_default_dtype",

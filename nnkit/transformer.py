@@ -1,6 +1,9 @@
-"""The Transformer block: :class:`TransformerEncoderLayer`, as ``torch.nn.TransformerEncoderLayer``."""
+"""The Transformer block and its stack: :class:`TransformerEncoderLayer` and :class:`TransformerEncoder`,
+as PyTorch's."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -144,4 +147,66 @@ class TransformerEncoderLayer(Module):
         return g + self._sa_backward(g)
 
 
-__all__ = ["TransformerEncoderLayer"]
+class TransformerEncoder(Module):
+    """A stack of ``num_layers`` copies of ``encoder_layer``, then an optional ``norm``, as
+    ``torch.nn.TransformerEncoder``.
+
+    The copies are deep copies, as in PyTorch: every layer starts from the same weights (and trains
+    apart). ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` runs
+    ``x = layer(x, mask, src_key_padding_mask, is_causal)`` through the layers, then ``norm(x)``; with
+    ``is_causal=True`` and no ``mask`` each layer builds the causal mask, so the stack is a decoder-only
+    model. ``backward(grad_output)`` runs the layers' backward in reverse order and returns ``dL/dsrc``.
+    State-dict keys are PyTorch's: ``layers.0.self_attn.in_proj_weight``, …, ``norm.weight``.
+    ``enable_nested_tensor`` is accepted and ignored (a PyTorch speed-up for padded batches).
+
+    >>> import numpy as np
+    >>> layer = TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True, rng=0)
+    >>> stack = TransformerEncoder(layer, num_layers=3)
+    >>> stack(np.zeros((2, 5, 8), dtype=np.float32), is_causal=True).shape
+    (2, 5, 8)
+    >>> [k for k in stack.state_dict() if k.endswith("in_proj_weight")]
+    ['layers.0.self_attn.in_proj_weight', 'layers.1.self_attn.in_proj_weight', 'layers.2.self_attn.in_proj_weight']
+    """
+
+    def __init__(
+        self,
+        encoder_layer: TransformerEncoderLayer,
+        num_layers: int,
+        norm: Module | None = None,
+        enable_nested_tensor: bool = True,
+    ) -> None:
+        super().__init__()
+        if not isinstance(encoder_layer, TransformerEncoderLayer):
+            raise TypeError(
+                f"TransformerEncoder expected encoder_layer to be a TransformerEncoderLayer, got "
+                f"{type(encoder_layer).__name__}"
+            )
+        self.num_layers = check_int(num_layers, "num_layers", "TransformerEncoder", minimum=1)
+        self.layers = [copy.deepcopy(encoder_layer) for _ in range(num_layers)]
+        self.norm = norm
+
+    def _name(self) -> str:
+        return f"TransformerEncoder({self.num_layers} layers)"
+
+    def forward(
+        self,
+        src: np.ndarray,
+        mask: np.ndarray | None = None,
+        src_key_padding_mask: np.ndarray | None = None,
+        is_causal: bool | None = None,
+    ) -> np.ndarray:
+        x = src
+        for layer in self.layers:
+            x = layer(x, mask, src_key_padding_mask, bool(is_causal))
+        self.save_for_backward(None)
+        return x if self.norm is None else self.norm(x)
+
+    def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
+        _ = self.saved_tensors  # forward ran (and backward was not called twice)
+        g = grad_output if self.norm is None else self.norm.backward(grad_output)
+        for layer in reversed(self.layers):
+            g = layer.backward(g)
+        return g
+
+
+__all__ = ["TransformerEncoder", "TransformerEncoderLayer"]

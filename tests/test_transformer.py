@@ -167,3 +167,45 @@ def test_errors_name_the_layer_and_what_it_expected():
     layer(np.zeros((2, 3, D)))
     with pytest.raises(ValueError, match=r"backward expected grad_output of shape \(2, 3, 8\)"):
         layer.backward(np.zeros((3, 2, D)))
+
+
+# --- TransformerEncoder ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
+def test_encoder_stack_matches_torch(torch, norm_first):
+    layer = nnkit.TransformerEncoderLayer(
+        D, HEADS, FF, 0.0, "gelu", batch_first=True, norm_first=norm_first, rng=0, dtype=np.float64
+    )
+    stack = nnkit.TransformerEncoder(layer, 3, norm=nnkit.LayerNorm(D, dtype=np.float64))
+    for p in stack.parameters():  # the copies start equal, as in PyTorch: make them differ
+        p.data[...] += normal(*p.shape, seed=p.size + id(p) % 97) * 0.3
+    ref_layer = torch.nn.TransformerEncoderLayer(D, HEADS, FF, 0.0, "gelu", batch_first=True, norm_first=norm_first)
+    ref = torch.nn.TransformerEncoder(ref_layer, 3, norm=torch.nn.LayerNorm(D), enable_nested_tensor=False).double()
+    assert list(stack.state_dict()) == list(ref.state_dict())
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in stack.state_dict().items()})
+    x = normal(2, 5, D, seed=1)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = ref(xt, mask=torch.from_numpy(np.triu(np.ones((5, 5), dtype=bool), 1)), is_causal=True)
+    dy = normal(2, 5, D, seed=2)
+    yt.backward(torch.from_numpy(dy))
+    np.testing.assert_allclose(stack(x, is_causal=True), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(stack.backward(dy), xt.grad.numpy(), rtol=1e-8, atol=1e-11)
+    params = dict(stack.named_parameters())
+    for name, p in ref.named_parameters():
+        np.testing.assert_allclose(params[name].grad, p.grad.numpy(), rtol=1e-8, atol=1e-11, err_msg=name)
+
+
+def test_encoder_copies_the_layer_as_torch_does():
+    layer = nnkit.TransformerEncoderLayer(D, HEADS, FF, batch_first=True, rng=0)
+    stack = nnkit.TransformerEncoder(layer, 2)
+    a, b = stack.layers
+    assert a is not b and a is not layer
+    np.testing.assert_array_equal(a.linear1.weight.data, b.linear1.weight.data)  # equal at the start
+    a.linear1.weight.data += 1
+    assert not np.array_equal(a.linear1.weight.data, b.linear1.weight.data)  # but not shared
+    assert stack.norm is None and stack.num_parameters() == 2 * layer.num_parameters()
+    with pytest.raises(TypeError, match="expected encoder_layer to be a TransformerEncoderLayer, got Linear"):
+        nnkit.TransformerEncoder(nnkit.Linear(2, 2), 2)
+    with pytest.raises(ValueError, match="num_layers to be an integer >= 1, got 0"):
+        nnkit.TransformerEncoder(layer, 0)

@@ -1,0 +1,116 @@
+"""Tests for nnkit/models.py: CharTransformer and sinusoidal_positions."""
+
+import numpy as np
+import pytest
+
+import nnkit
+from nnkit.models import CharTransformer, sinusoidal_positions
+
+V, BLOCK, D = 11, 8, 16
+
+
+def tokens(n=3, t=6, seed=0):
+    return np.random.default_rng(seed).integers(0, V, size=(n, t))
+
+
+def small(**kwargs):
+    kwargs = {"d_model": D, "nhead": 4, "num_layers": 2, "dim_feedforward": 32, "rng": 0, "dtype": np.float64} | kwargs
+    return CharTransformer(V, BLOCK, **kwargs)
+
+
+def torch_twin(torch, model, norm_first=True, positions="learned", activation="relu"):
+    """The same model written with torch.nn, loaded with nnkit's state dict (the keys are the same)."""
+    nn = torch.nn
+
+    class Twin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok_emb = nn.Embedding(V, D)
+            self.pos_emb = nn.Embedding(BLOCK, D) if positions == "learned" else None
+            layer = nn.TransformerEncoderLayer(D, 4, 32, 0.0, activation, batch_first=True, norm_first=norm_first)
+            norm = nn.LayerNorm(D) if norm_first else None
+            self.encoder = nn.TransformerEncoder(layer, 2, norm=norm, enable_nested_tensor=False)
+            self.head = nn.Linear(D, V)
+
+        def forward(self, idx):
+            t = idx.shape[1]
+            pos = (
+                self.pos_emb(torch.arange(t))
+                if self.pos_emb is not None
+                else torch.from_numpy(sinusoidal_positions(BLOCK, D, dtype=np.float64)[:t])
+            )
+            mask = torch.from_numpy(np.triu(np.ones((t, t), dtype=bool), 1))
+            return self.head(self.encoder(self.tok_emb(idx) + pos, mask=mask, is_causal=True))
+
+    twin = Twin().double()
+    twin.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    return twin
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"norm_first": False}, {"positions": "sinusoidal"}, {"activation": "gelu"}],
+    ids=["pre-norm", "post-norm", "sinusoidal", "gelu"],
+)
+def test_logits_and_every_parameter_gradient_match_torch(torch, kwargs):
+    model = small(**kwargs)
+    for p in model.parameters():  # the blocks start equal (PyTorch copies the layer): make them differ
+        p.data[...] += np.random.default_rng(p.size).normal(size=p.shape) * 0.1
+    twin = torch_twin(torch, model, **kwargs)
+    assert list(model.state_dict()) == list(twin.state_dict())
+    idx = tokens()
+    logits = twin(torch.from_numpy(idx))
+    dy = np.random.default_rng(5).normal(size=logits.shape)
+    logits.backward(torch.from_numpy(dy))
+    np.testing.assert_allclose(model(idx), logits.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert model.backward(dy) is None
+    params = dict(model.named_parameters())
+    for name, p in twin.named_parameters():
+        np.testing.assert_allclose(params[name].grad, p.grad.numpy(), rtol=1e-8, atol=1e-11, err_msg=name)
+
+
+def test_a_position_sees_only_the_tokens_before_it():
+    model = small()
+    idx = tokens(t=BLOCK)
+    later = idx.copy()
+    later[:, 5:] = (later[:, 5:] + 1) % V
+    np.testing.assert_allclose(model(later)[:, :5], model(idx)[:, :5], rtol=1e-12)
+    assert not np.allclose(model(later)[:, 5:], model(idx)[:, 5:])
+
+
+def test_loss_at_initialization_is_near_log_vocab_and_training_lowers_it():
+    model = CharTransformer(V, BLOCK, d_model=D, nhead=2, num_layers=1, dim_feedforward=32, rng=0)
+    idx = np.tile(np.arange(BLOCK) % V, (4, 1))  # a fixed sequence: easy to learn
+    x, y = idx[:, :-1], idx[:, 1:].ravel()
+    loss = nnkit.CrossEntropyLoss()
+    opt = nnkit.optim.Adam(model.parameters(), lr=1e-2)
+    first = loss(model(x).reshape(-1, V), y)
+    assert abs(first - np.log(V)) < 1.5
+    for _ in range(60):
+        opt.zero_grad()
+        loss(model(x).reshape(-1, V), y)
+        model.backward(loss.backward().reshape(4, BLOCK - 1, V))
+        opt.step()
+    assert loss(model(x).reshape(-1, V), y) < 0.05
+
+
+def test_sinusoidal_positions_are_distinct_and_bounded():
+    codes = sinusoidal_positions(64, 16, dtype=np.float64)
+    assert codes.shape == (64, 16) and np.abs(codes).max() <= 1
+    np.testing.assert_allclose(codes[:, 0], np.sin(np.arange(64)))
+    np.testing.assert_allclose(codes[:, 1], np.cos(np.arange(64)))
+    gaps = np.linalg.norm(codes[:, None] - codes[None], axis=-1) + np.eye(64)
+    assert gaps.min() > 0.1  # no two positions share a code
+    assert sinusoidal_positions(3, 5).shape == (3, 5)  # an odd width works too
+
+
+def test_errors_name_the_model_and_what_it_expected():
+    model = small()
+    with pytest.raises(
+        ValueError, match=r"expected integer tokens of shape \(N, T\) with 1 <= T <= 8, got shape \(2, 9\)"
+    ):
+        model(np.zeros((2, 9), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"got shape \(2, 3\) and dtype float64"):
+        model(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="positions 'learned' or 'sinusoidal', got 'rotary'"):
+        small(positions="rotary")
