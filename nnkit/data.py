@@ -13,7 +13,8 @@ for sequences, :func:`load_names` (32,033 given names, split for language models
 :func:`load_shakespeare` (1.1 million characters of Shakespeare's plays),
 :func:`load_weather` (daily Seattle weather, 2012–2015) and :func:`load_stocks` (monthly prices
 of five stocks, 2000–2010).
-Utilities: :func:`train_test_split`, :func:`one_hot`, :class:`Standardizer`, :func:`batches`.
+Utilities: :func:`encode_names` (names as a language model's inputs and targets),
+:func:`train_test_split`, :func:`one_hot`, :class:`Standardizer`, :func:`batches`.
 
 >>> from nnkit import data
 >>> X, y = data.make_moons(100, rng=0)
@@ -39,6 +40,7 @@ from ._config import DTypeLike, RngLike, as_float_dtype, as_rng
 __all__ = [
     "Standardizer",
     "batches",
+    "encode_names",
     "load_digits",
     "load_mnist1d",
     "load_names",
@@ -66,6 +68,9 @@ _MNIST1D_SHA256 = "35b05e944792418ea99f4cfbf632ba6bd3e439018f5de42317f9c8e3b9400
 # SHA-256 of nnkit/_data/names.txt.gz, as written by tools/make_text_data.py.
 _NAMES_FILE = "names.txt.gz"
 _NAMES_SHA256 = "113559b2b76f5ecfeeb9d5f9ff2e80a1e9c4c6565906ea4500a597895c72663b"
+
+# The vocabulary of encode_names: "." (start and end of a name) then the letters.
+NAMES_VOCAB = ".abcdefghijklmnopqrstuvwxyz"
 
 # SHA-256 of nnkit/_data/shakespeare.txt.gz, as written by tools/make_shakespeare_data.py.
 _SHAKESPEARE_FILE = "shakespeare.txt.gz"
@@ -429,6 +434,35 @@ def load_names() -> tuple[list[str], list[str], list[str]]:
     blocks = gzip.decompress(raw).decode("ascii").split("\n\n")
     train, validation, test = (block.split() for block in blocks)
     return train, validation, test
+
+
+def encode_names(names: list[str], length: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Names as a character-level language model's inputs and targets, padded to ``length``.
+
+    The vocabulary is ``"."`` (index 0, which marks both the start and the end of a name) and ``a``–``z``
+    (1–26). Row ``n`` of the inputs ``X`` is ``"."`` then the name's letters, padded with 0; row ``n`` of the
+    targets ``Y`` is the letters then ``"."``, padded with ``-100``, the ``ignore_index`` of
+    :class:`~nnkit.CrossEntropyLoss`: so ``Y[n, t]`` is the character that follows ``X[n, :t + 1]``, and
+    the padding adds no loss. The longest name of :func:`load_names` has 15 letters, so 16 fits all.
+
+    Returns ``(X, Y)``, both int64 of shape ``(len(names), length)``.
+
+    >>> X, Y = encode_names(["emma"], length=6)
+    >>> X, Y
+    (array([[ 0,  5, 13, 13,  1,  0]]), array([[   5,   13,   13,    1,    0, -100]]))
+    """
+    length = _check_int("encode_names", "length", length, 1)
+    X = np.zeros((len(names), length), dtype=np.int64)
+    Y = np.full((len(names), length), -100, dtype=np.int64)
+    for n, name in enumerate(names):
+        if not isinstance(name, str) or len(name) >= length or not set(name) <= set(NAMES_VOCAB[1:]):
+            raise ValueError(
+                f"encode_names expected names of at most {length - 1} letters a-z, got {name!r} at position {n}"
+            )
+        ids = [NAMES_VOCAB.index(ch) for ch in name]
+        X[n, 1 : len(ids) + 1] = ids
+        Y[n, : len(ids) + 1] = [*ids, 0]
+    return X, Y
 
 
 def load_shakespeare() -> tuple[str, str]:

@@ -1,9 +1,18 @@
-"""Ready-made models built from nnkit's layers: :class:`CharTransformer`, a decoder-only language model."""
+"""Ready-made models built from nnkit's layers: :class:`CharTransformer`, a decoder-only language model,
+its loss in nats per character (:func:`language_model_loss`), and the weights that ship with nnkit
+(:func:`load_pretrained`)."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+from importlib import resources
+from typing import Any
+
 import numpy as np
 
+from . import functional as F
 from ._config import DTypeLike, RngLike, as_float_dtype, as_rng, check_int
 from .embedding import Embedding
 from .layers import Linear
@@ -123,4 +132,76 @@ class CharTransformer(Module):
         return None
 
 
-__all__ = ["CharTransformer", "sinusoidal_positions"]
+def language_model_loss(model: Module, X: np.ndarray, Y: np.ndarray, batch_size: int = 512) -> float:
+    """The mean negative log-likelihood, in nats per character, of the targets ``Y`` given the inputs ``X``.
+
+    ``model(X[b])`` must return logits ``(B, T, V)``; targets equal to ``-100`` (padding) are skipped, as
+    ``CrossEntropyLoss(ignore_index=-100)`` does. The model runs in evaluation mode (no dropout), in batches
+    of ``batch_size`` rows, and is put back in the mode it was in; the sum is taken in float64.
+
+    >>> import numpy as np
+    >>> model = CharTransformer(5, block_size=4, d_model=8, nhead=2, num_layers=1, dim_feedforward=8, rng=0)
+    >>> X, Y = np.zeros((3, 4), dtype=np.int64), np.full((3, 4), -100)
+    >>> Y[:, 0] = 1
+    >>> round(language_model_loss(model, X, Y), 2)  # about ln 5 = 1.61 at initialization
+    1.61
+    """
+    X, Y = np.asarray(X), np.asarray(Y)
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        for start in range(0, len(X), batch_size):
+            logits = model(X[start : start + batch_size]).astype(np.float64)
+            y = Y[start : start + batch_size].reshape(-1)
+            keep = y != -100
+            log_p = F.log_softmax(logits.reshape(len(y), -1)[keep], dim=1)
+            total -= float(log_p[np.arange(int(keep.sum())), y[keep]].sum())
+            count += int(keep.sum())
+    finally:
+        model.train(was_training)
+    return total / count
+
+
+# The weights trained by tools/train_char_transformer.py and the SHA-256 of the two files it wrote.
+PRETRAINED: dict[str, dict[str, str]] = {
+    "names": {
+        "npz": "ddbe8c18a8deca70430e4da25c6b1b22f46704159834bf83fadda52cab0adb5a",
+        "json": "ac335e81a8d9948db872647db5f2da277cc150745025c6942b1f749d2cd5bd1b",
+    },
+}
+
+
+def load_pretrained(task: str) -> tuple[CharTransformer, dict[str, Any]]:
+    """A :class:`CharTransformer` with the weights that ship with nnkit, and the log of the run that made them.
+
+    ``task`` is ``"names"`` (trained on :func:`nnkit.data.load_names`) or ``"shakespeare"``
+    (:func:`nnkit.data.load_shakespeare`). The weights were trained by ``tools/train_char_transformer.py``
+    and stored in float16; they load into a float32 model. The log (a dict, from the run's JSON file) holds
+    the configuration (``log["config"]``), the vocabulary (``log["vocab"]``: token ``i`` is ``vocab[i]``),
+    the learning curve (``log["history"]``) and the losses of the shipped weights (``log["val_loss"]``,
+    and ``log["test_loss"]`` for the names), in nats per character. Both files' SHA-256 are checked first;
+    nothing is downloaded.
+    """
+    if task not in PRETRAINED:
+        raise ValueError(f"load_pretrained expected one of {sorted(PRETRAINED)}, got {task!r}")
+    files = {}
+    for suffix in ("npz", "json"):
+        name = f"{task}_transformer.{suffix}"
+        raw = resources.files("nnkit").joinpath("_data", name).read_bytes()
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != PRETRAINED[task][suffix]:
+            raise RuntimeError(
+                f"load_pretrained: nnkit/_data/{name} is corrupted or was changed: "
+                f"expected SHA-256 {PRETRAINED[task][suffix]}, got {actual}"
+            )
+        files[suffix] = raw
+    log = json.loads(files["json"].decode("utf-8"))
+    cfg = log["config"]
+    model = CharTransformer(len(log["vocab"]), cfg["block_size"], **cfg["model"], rng=0)
+    with np.load(io.BytesIO(files["npz"]), allow_pickle=False) as npz:
+        model.load_state_dict({k: npz[k] for k in npz.files})
+    return model.eval(), log
+
+
+__all__ = ["CharTransformer", "language_model_loss", "load_pretrained", "sinusoidal_positions"]

@@ -896,3 +896,22 @@ def test_shakespeare_is_the_source_text_split_at_ninety_percent():
     assert len(set(text)) == 65 and set("\n !$&',-.3:;?") < set(text)
     assert train.startswith("First Citizen:\nBefore we proceed any further") and text.endswith("\n")
     assert data.load_shakespeare() == (train, validation)  # deterministic
+
+
+def test_encode_names_pads_inputs_with_the_start_and_targets_with_ignore_index():
+    X, Y = data.encode_names(["ab", "zoe"], length=5)
+    np.testing.assert_array_equal(X, [[0, 1, 2, 0, 0], [0, 26, 15, 5, 0]])
+    np.testing.assert_array_equal(Y, [[1, 2, 0, -100, -100], [26, 15, 5, 0, -100]])
+    assert X.dtype == Y.dtype == np.int64
+    # Y[n, t] is the character after X[n, : t + 1]: the inputs shifted by one, wherever the next input is a letter
+    letters = X[:, 1:] > 0
+    np.testing.assert_array_equal(Y[:, :-1][letters], X[:, 1:][letters])
+    train, _, _ = data.load_names()
+    X, Y = data.encode_names(train)
+    assert X.shape == (25627, 16) and (Y >= 0).sum() == sum(len(n) + 1 for n in train)
+    with pytest.raises(
+        ValueError, match="encode_names expected names of at most 4 letters a-z, got 'emmas' at position 1"
+    ):
+        data.encode_names(["emma", "emmas"], length=5)
+    with pytest.raises(ValueError, match="got 'Emma' at position 0"):
+        data.encode_names(["Emma"])

@@ -114,3 +114,31 @@ def test_errors_name_the_model_and_what_it_expected():
         model(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="positions 'learned' or 'sinusoidal', got 'rotary'"):
         small(positions="rotary")
+
+
+# --- the shipped weights ----------------------------------------------------------------------------
+
+
+def test_the_shipped_names_model_gives_the_losses_its_training_run_logged():
+    from nnkit.models import language_model_loss, load_pretrained
+
+    model, log = load_pretrained("names")
+    assert not model.training and log["task"] == "names" and log["vocab"] == nnkit.data.NAMES_VOCAB
+    assert model.num_parameters() == log["parameters"]
+    _, validation, test = nnkit.data.load_names()
+    for name, names in (("val_loss", validation), ("test_loss", test)):
+        assert language_model_loss(model, *nnkit.data.encode_names(names, log["config"]["block_size"])) == (
+            pytest.approx(log[name], abs=1e-5)
+        )
+    assert log["test_loss"] <= 2.0  # issue 13's target
+    assert min(h["val_loss"] for h in log["history"]) == pytest.approx(log["val_loss"], abs=2e-3)  # float16
+
+
+def test_load_pretrained_refuses_an_unknown_task_and_a_changed_file(monkeypatch):
+    from nnkit import models
+
+    with pytest.raises(ValueError, match="load_pretrained expected one of .*'names'.*, got 'poems'"):
+        models.load_pretrained("poems")
+    monkeypatch.setitem(models.PRETRAINED, "names", {**models.PRETRAINED["names"], "npz": "0" * 64})
+    with pytest.raises(RuntimeError, match="names_transformer.npz is corrupted or was changed"):
+        models.load_pretrained("names")
