@@ -433,6 +433,36 @@ def parse_args(argv: Sequence[str] | None) -> Any:
     return args
 
 
+DIAGNOSTICS_TARGET = 1.10  # fit with LayerStats (default every=10) / fit alone
+
+
+def diagnostics_overhead(
+    X: np.ndarray, y: np.ndarray, init: Weights, bs: int, seed: int, rounds: int, settle: float
+) -> dict[str, harness.Timing]:
+    """One epoch of ``nnkit.train.fit`` (SGD) without callbacks, with ``LayerStats()`` (every 10 steps, the
+    default) and with ``LayerStats(every=1)``, interleaved: what leaving the diagnostics on costs."""
+    from nnkit.diagnostics import LayerStats
+
+    def candidate(every: int | None) -> harness.Candidate:
+        fresh: dict[str, Any] = {}
+
+        def before() -> None:
+            fresh["model"] = model = nnkit_model(init)
+            fresh["opt"] = nnkit_optimizer(model, "SGD")
+
+        def run() -> None:
+            callbacks = [] if every is None else [LayerStats(every=every)]
+            nnkit.train.fit(fresh["model"], nnkit.CrossEntropyLoss(), fresh["opt"], (X, y), epochs=1, batch_size=bs,
+                            callbacks=callbacks, rng=seed, progress=False)  # fmt: skip
+
+        return harness.Candidate(run, calls=1, before=before, settle=settle)
+
+    return harness.compare(
+        {"fit": candidate(None), "fit + LayerStats()": candidate(10), "fit + LayerStats(every=1)": candidate(1)},
+        rounds,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the report and return the results (for tests and scripts)."""
     args = parse_args(argv)
@@ -618,6 +648,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         vs_relu = f"{seconds / activations['nnkit ReLU']:6.1f}× ReLU"
         vs_torch = f"{seconds / activations['torch gelu']:6.1f}× torch gelu" if use_torch else ""
         print(f"  {name:<17} {1e3 * seconds:8.2f} ms {1e9 * seconds / size:7.1f} ns/element {vs_relu} {vs_torch}")
+
+    if has_fit:
+        diag = diagnostics_overhead(X, y, init, bs, args.seed + 1, args.repeats, settle)
+        results["diagnostics"] = diag
+        base = diag["fit"].best
+        print()
+        print(f"diagnostics left on: one epoch of nnkit.train.fit (SGD), best of {args.repeats} interleaved round(s)")
+        for name, t in diag.items():
+            print(f"  {name:<26} {t.best:8.3f} s {1e3 * t.best / n_steps:7.2f} ms/step {t.best / base:6.2f}×")
+        ratio = diag["fit + LayerStats()"].best / base
+        results["targets_diagnostics"] = harness.report_targets(
+            "target (LayerStats at its default, every 10 steps):",
+            [harness.Target("fit + LayerStats() / fit", ratio, DIAGNOSTICS_TARGET)],
+        )
 
     if args.profile:
         print()

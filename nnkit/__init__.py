@@ -13,7 +13,7 @@ losses and the core classes live at the top level; everything else in submodules
 ((5, 2), dtype('float32'))
 """
 
-from . import data, functional, gradcheck, init, models, optim, train
+from . import data, diagnostics, functional, gradcheck, init, models, optim, train
 from ._config import get_default_dtype, manual_seed, set_default_dtype
 from .activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .attention import MultiheadAttention
@@ -71,6 +71,7 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "data",
+    "diagnostics",
     "functional",
     "get_default_dtype",
     "gradcheck",

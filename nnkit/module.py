@@ -88,6 +88,8 @@ def _forward_tracked(forward: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             self._in_forward = False
         self._graph = "ready"
+        for hook in tuple(self.__dict__.get("_forward_hooks", {}).values()):
+            hook(self, args, out)
         return out
 
     return tracked
@@ -120,6 +122,19 @@ def _backward_tracked(backward: Callable[..., Any]) -> Callable[..., Any]:
         at = next((i for i, p in enumerate(params) if p.kind == p.VAR_KEYWORD), len(params))
         tracked.__signature__ = signature.replace(parameters=[*params[:at], keep, *params[at:]])  # type: ignore[attr-defined]
     return tracked
+
+
+class RemovableHandle:
+    """What :meth:`Module.register_forward_hook` returns: ``remove()`` unregisters the hook (twice is harmless)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self.hooks, self.id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
 
 
 class Module:
@@ -264,6 +279,35 @@ class Module:
                 for i, item in enumerate(value):
                     if isinstance(item, Module):
                         yield f"{name}.{i}", item
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Yield ``(name, module)`` for this module (name ``prefix``, ``""`` by default) and every
+        sub-module, depth first, named as in PyTorch (``"0"``, ``"encoder.layers.1.linear1"``)."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], None]) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every forward of this module, as PyTorch does; return a
+        handle whose ``remove()`` unregisters it. Hooks see the output and must not change it: they are for
+        looking (:class:`~nnkit.diagnostics.LayerStats` records activations with them).
+
+        >>> import numpy as np, nnkit
+        >>> seen = []
+        >>> layer = nnkit.ReLU()
+        >>> handle = layer.register_forward_hook(lambda m, args, out: seen.append(float(out.mean())))
+        >>> _ = layer(np.array([-1.0, 3.0]))
+        >>> handle.remove()
+        >>> _ = layer(np.array([5.0]))
+        >>> seen
+        [1.5]
+        """
+        if not callable(hook):
+            raise TypeError(f"{self._name()}.register_forward_hook expected a callable, got {type(hook).__name__}")
+        hooks = self.__dict__.setdefault("_forward_hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def children(self) -> Iterator[Module]:
         """Yield each direct sub-module."""

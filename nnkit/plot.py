@@ -42,6 +42,7 @@ __all__ = [
     "PIXEL_RATIO",
     "book_style",
     "decision_boundary",
+    "layer_stats",
     "loss_curves",
     "model_dtype",
     "scatter_classes",
@@ -224,6 +225,63 @@ def loss_curves(
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+STAT_LABELS = {
+    "act_mean": "mean of the output",
+    "act_std": "std of the output",
+    "dead": "dead ReLU units (fraction)",
+    "grad_norm": "gradient norm",
+    "update_ratio": "update / weight",
+}
+
+
+def layer_stats(
+    stats: Any,
+    keys: Sequence[str] = ("act_std", "dead", "grad_norm", "update_ratio"),
+    *,
+    layers: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Draw what a :class:`nnkit.diagnostics.LayerStats` recorded: one panel per key, one line per layer,
+    against the training step. Gradient norms and update ratios get a logarithmic axis; a key with no
+    value for a layer (NaN: a ReLU has no gradient, a Linear no dead units) leaves that layer out of the
+    panel. ``layers`` picks layers by name (all by default).
+
+    >>> import numpy as np
+    >>> from nnkit.diagnostics import LayerStats
+    >>> stats = LayerStats()
+    >>> stats.steps = [1, 2]
+    >>> stats.records = {"0": {"act_std": [1.0, 0.9], "dead": [np.nan, np.nan], "grad_norm": [0.5, 0.4],
+    ...                        "update_ratio": [1e-3, 2e-3]}}
+    >>> fig = layer_stats(stats)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['std of the output', 'dead ReLU units (fraction)', 'gradient norm', 'update / weight']
+    >>> plt.close("all")
+    """
+    names = list(stats.records) if layers is None else list(layers)
+    cols = min(2, len(keys))
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.0, 2.4 * rows + 0.4), layout="constrained", squeeze=False)
+    steps = np.asarray(stats.steps)
+    for ax, key in zip(axes.ravel(), keys, strict=False):
+        for i, name in enumerate(names):
+            values = np.asarray(stats.records[name][key], dtype=float)
+            if values.size == 0 or np.isnan(values).all():
+                continue
+            style = {"color": CLASS_COLORS[i % len(CLASS_COLORS)], "linestyle": LINE_STYLES[(i // 8) % 2]}
+            ax.plot(steps[: len(values)], values, label=f"layer {name}" if name else "model", **style)
+        if key in ("grad_norm", "update_ratio") and ax.lines:
+            ax.set_yscale("log")
+        ax.set(title=STAT_LABELS.get(key, key), xlabel="step")
+    for ax in axes.ravel()[len(keys) :]:
+        ax.set_visible(False)
+    handles = {line.get_label(): line for ax in axes.ravel() for line in ax.get_lines()}
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="outside right center")
+    if title is not None:
+        fig.suptitle(title)
+    return fig
 
 
 def _predict_classes(model: Module | Callable[[np.ndarray], np.ndarray], grid: np.ndarray) -> np.ndarray:

@@ -75,11 +75,15 @@ class Callback:
 
     ``on_epoch_end(epoch, logs)`` gets the epoch number (from 0) and that epoch's values
     (``logs["loss"]``, ``logs["val_loss"]``, ...); return ``True`` to stop training.
+    ``on_batch_end(step, logs)`` runs after every optimizer step (``logs["loss"]``).
     A plain function ``f(epoch, logs)`` in ``callbacks`` is used as ``on_epoch_end``.
     """
 
     def on_train_begin(self, model: Module, history: History) -> None:
         """Called once before the first epoch."""
+
+    def on_batch_end(self, step: int, logs: dict[str, float]) -> None:
+        """Called after each mini-batch's optimizer step; ``step`` counts from 1, ``logs["loss"]`` is its loss."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
         """Called after each epoch; return True to stop."""
@@ -407,6 +411,8 @@ def fit(
                 if not math.isfinite(loss):
                     history.diverged, history.diverged_step, history.diverged_epoch = True, step, epoch
                     break
+                for hook in hooks:
+                    hook.on_batch_end(step, {"loss": loss})
                 total_loss += loss * len(xb)
                 if classify:
                     total_correct += accuracy(out, yb) * len(xb)
@@ -444,13 +450,119 @@ def fit(
     return history
 
 
+@dataclass
+class OverfitResult:
+    """What :func:`overfit_one_batch` found: ``reached`` (also the object's truth value), the ``losses`` of
+    every step, and the ``threshold`` the loss had to get below."""
+
+    reached: bool
+    losses: list[float]
+    threshold: float
+
+    def __bool__(self) -> bool:
+        return self.reached
+
+    def __repr__(self) -> str:
+        last = self.losses[-1] if self.losses else math.nan
+        return f"OverfitResult(reached={self.reached}, steps={len(self.losses)}, last_loss={last:.4g})"
+
+
+def overfit_one_batch(
+    model: Module, loss_fn: Module, optimizer: Optimizer, batch: Data, steps: int = 200, *, threshold: float = 0.01
+) -> OverfitResult:
+    """The classic sanity check: train on one small batch, over and over, and see the loss reach near zero.
+
+    A network with enough parameters can memorize a handful of examples; if it cannot, something is broken
+    before any question of generalization: a gradient that is wrong or never applied, a loss fed the wrong
+    thing, labels that do not match their inputs, a learning rate far off. Runs up to ``steps`` steps of
+    forward, loss, zero_grad, backward, step on ``batch = (X, y)``, stops as soon as the loss is below
+    ``threshold`` (or not finite), and returns an :class:`OverfitResult` (true when it got there). The model
+    keeps the trained weights: run it on a copy (``copy.deepcopy``) to keep the original.
+
+    >>> import nnkit
+    >>> from nnkit import data, optim
+    >>> X, y = data.make_moons(16, rng=0)
+    >>> model = nnkit.Sequential(nnkit.Linear(2, 32, rng=0), nnkit.ReLU(), nnkit.Linear(32, 2, rng=1))
+    >>> result = overfit_one_batch(model, nnkit.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05), (X, y))
+    >>> result.reached, result.losses[-1] < 0.01
+    (True, True)
+    """
+    steps = check_int(steps, "steps", "overfit_one_batch", minimum=1)
+    threshold = check_real(threshold, "threshold", "overfit_one_batch", 0.0, low_open=True)
+    X, y = _check_data(batch, "batch", "overfit_one_batch")
+    model.train()
+    losses: list[float] = []
+    for _ in range(steps):
+        loss, _ = _train_step(model, loss_fn, optimizer, X, y)
+        losses.append(float(loss))
+        if not math.isfinite(loss) or loss < threshold:
+            break
+    return OverfitResult(bool(math.isfinite(losses[-1]) and losses[-1] < threshold), losses, threshold)
+
+
+@dataclass
+class InitialLoss:
+    """What :func:`check_initial_loss` found: the ``loss`` of the untrained model, the ``expected`` loss of
+    a uniform guess (``ln C``), and whether they agree within ``tol`` of ``expected`` (``ok``)."""
+
+    loss: float
+    expected: float
+    ok: bool
+    tol: float
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def check_initial_loss(model: Module, loss_fn: Module, data: Data, *, tol: float = 0.25) -> InitialLoss:
+    """Compare a classifier's loss before training with ``ln C``, the loss of a uniform guess over ``C`` classes.
+
+    A freshly initialized classifier should not be confident: its logits are small, its probabilities close
+    to ``1/C``, and its cross-entropy close to ``-ln(1/C) = ln C`` (``ln 2`` for one logit with
+    :class:`~nnkit.BCEWithLogitsLoss`). A loss far above it means confident wrong guesses from the start (a
+    bad initialization scale, unscaled inputs, a softmax applied twice changes it too); far below, that the
+    labels leak into the inputs. ``ok`` is ``|loss − ln C| <= tol · ln C``. The loss is computed in
+    evaluation mode (:func:`evaluate`).
+
+    >>> import nnkit
+    >>> from nnkit import data
+    >>> X, y = data.make_blobs(300, centers=3, rng=0)  # features with a spread of about 3.5
+    >>> model = nnkit.Sequential(nnkit.Linear(2, 16, rng=0), nnkit.ReLU(), nnkit.Linear(16, 3, rng=1))
+    >>> check_initial_loss(model, nnkit.CrossEntropyLoss(), (X, y))  # too confident: inputs not standardized
+    InitialLoss(loss=1.689..., expected=1.098..., ok=False, tol=0.25)
+    >>> bool(check_initial_loss(model, nnkit.CrossEntropyLoss(), ((X - X.mean(0)) / X.std(0), y)))
+    True
+    """
+    tol = check_real(tol, "tol", "check_initial_loss", 0.0)
+    X, y = _check_data(data, "data", "check_initial_loss")
+    if isinstance(loss_fn, CrossEntropyLoss):
+        out = predict(model, X[:1])
+        if out.ndim != 2:
+            raise ValueError(f"check_initial_loss expected (N, C) logits from the model, got shape {out.shape}")
+        expected = math.log(out.shape[1])
+    elif isinstance(loss_fn, BCEWithLogitsLoss):
+        expected = math.log(2.0)
+    else:
+        raise TypeError(
+            "check_initial_loss expected a classification loss (CrossEntropyLoss or BCEWithLogitsLoss), "
+            f"got {type(loss_fn).__name__}"
+        )
+    with np.errstate(all="ignore"):
+        loss = evaluate(model, loss_fn, (X, y))["loss"]
+    return InitialLoss(loss, expected, bool(abs(loss - expected) <= tol * expected), tol)
+
+
 __all__ = [
     "Callback",
     "EarlyStopping",
     "EpochFunction",
     "History",
+    "InitialLoss",
+    "OverfitResult",
     "accuracy",
+    "check_initial_loss",
     "evaluate",
     "fit",
+    "overfit_one_batch",
     "predict",
 ]

@@ -49,6 +49,8 @@ def test_quick_run_reports_nnkit_and_handwritten(bench, capsys):
     assert "targets" in out and ("PASS" in out or "MISS" in out)
     assert results["same_loss"], "nnkit and the hand-written loop should end at the same loss"
     assert "transient peak" in out
+    assert set(results["diagnostics"]) == {"fit", "fit + LayerStats()", "fit + LayerStats(every=1)"}
+    assert "diagnostics left on" in out and "fit + LayerStats() / fit" in out
 
 
 def test_flop_count_skips_the_first_layers_input_gradient(bench):

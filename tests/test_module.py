@@ -545,3 +545,30 @@ def test_a_slice_of_a_sequential_is_a_sequential_of_the_same_modules():
     np.testing.assert_array_equal(head(x), model[1](model[0](x)))
     assert isinstance(model[-1], nnkit.Linear)
     assert list(head.state_dict()) == ["0.weight", "0.bias"]
+
+
+# --- forward hooks and named_modules --------------------------------------------------------------
+
+
+def test_forward_hooks_see_each_output_until_removed_and_do_not_change_it():
+    model = nnkit.Sequential(nnkit.Linear(2, 3, rng=0), nnkit.ReLU())
+    seen = []
+    handle = model[1].register_forward_hook(lambda m, args, out: seen.append((m, args[0].shape, out.copy())))
+    x = np.ones((4, 2), dtype=np.float32)
+    y = model(x)
+    assert len(seen) == 1 and seen[0][0] is model[1] and seen[0][1] == (4, 3)
+    np.testing.assert_array_equal(seen[0][2], y)
+    model.backward(np.ones_like(y))  # the hook leaves backward alone
+    handle.remove()
+    handle.remove()  # twice is harmless
+    model(x)
+    assert len(seen) == 1
+    assert list(model.state_dict()) == ["0.weight", "0.bias"]  # hooks are not state
+    with pytest.raises(TypeError, match="register_forward_hook expected a callable, got int"):
+        model.register_forward_hook(3)
+
+
+def test_named_modules_names_every_module_as_pytorch_does():
+    model = nnkit.Sequential(nnkit.Linear(2, 3), nnkit.Sequential(nnkit.ReLU(), nnkit.Linear(3, 1)))
+    assert [name for name, _ in model.named_modules()] == ["", "0", "1", "1.0", "1.1"]
+    assert [m for _, m in model.named_modules()] == list(model.modules())

@@ -1,5 +1,6 @@
 """Tests for nnkit/train.py: fit, History, callbacks, EarlyStopping, divergence."""
 
+import math
 import warnings
 
 import numpy as np
@@ -454,3 +455,61 @@ def test_predict_and_accuracy():
     assert out.shape == (300, 3) and model.training
     assert train.accuracy(np.array([[0.0, 1.0], [2.0, 1.0]]), np.array([1, 1])) == 0.5
     assert train.accuracy(np.array([[0.3], [-1.0]]), np.array([[1.0], [1.0]])) == 0.5
+
+
+# --- on_batch_end, overfit_one_batch, check_initial_loss ------------------------------------------
+
+
+def test_on_batch_end_runs_after_every_step_with_its_loss():
+    X, y = data.make_blobs(100, centers=2, rng=0)
+    model = nnkit.Sequential(nnkit.Linear(2, 4, rng=0), nnkit.ReLU(), nnkit.Linear(4, 2, rng=1))
+    seen = []
+
+    class Spy(train.Callback):
+        def on_batch_end(self, step, logs):
+            seen.append((step, logs["loss"]))
+
+    hist = train.fit(model, nnkit.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=2,
+                     batch_size=32, callbacks=[Spy()], rng=0, progress=False)  # fmt: skip
+    assert [s for s, _ in seen] == list(range(1, 9)) and [v for _, v in seen] == hist.step_losses
+
+
+def test_overfit_one_batch_reaches_zero_with_a_working_model_and_not_with_a_broken_one():
+    X, y = data.make_moons(16, rng=0)
+    model = nnkit.Sequential(nnkit.Linear(2, 32, rng=0), nnkit.ReLU(), nnkit.Linear(32, 2, rng=1))
+    result = train.overfit_one_batch(model, nnkit.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05), (X, y))
+    assert result and result.losses[-1] < 0.01 < result.losses[0] and len(result.losses) < 200
+    # a bug: the optimizer holds only the last layer's parameters, so the hidden layer never learns
+    frozen = nnkit.Sequential(nnkit.Linear(2, 2, rng=0), nnkit.ReLU(), nnkit.Linear(2, 2, rng=1))
+    opt = optim.Adam(frozen[2].parameters(), lr=0.05)
+    stuck = train.overfit_one_batch(frozen, nnkit.CrossEntropyLoss(), opt, (X, y), steps=100)
+    assert not stuck and len(stuck.losses) == 100 and stuck.losses[-1] > 0.1
+    assert repr(stuck).startswith("OverfitResult(reached=False, steps=100, last_loss=")
+
+
+def test_overfit_one_batch_stops_on_a_diverging_loss_and_checks_its_arguments():
+    X, y = data.make_sine(16, rng=0)
+    model = nnkit.Sequential(nnkit.Linear(1, 16, rng=0), nnkit.Tanh(), nnkit.Linear(16, 1, rng=1))
+    result = train.overfit_one_batch(model, nnkit.MSELoss(), optim.SGD(model.parameters(), lr=1e3), (X, y))
+    assert not result and not math.isfinite(result.losses[-1]) and len(result.losses) < 200
+    with pytest.raises(ValueError, match="overfit_one_batch expected steps to be an integer >= 1, got 0"):
+        train.overfit_one_batch(model, nnkit.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (X, y), steps=0)
+    with pytest.raises(ValueError, match="overfit_one_batch expected batch X and y of the same length"):
+        train.overfit_one_batch(model, nnkit.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (X, y[:3]))
+
+
+def test_check_initial_loss_compares_with_log_c():
+    X, y = data.make_blobs(300, centers=4, rng=0)
+    X = (X - X.mean(0)) / X.std(0)
+    model = nnkit.Sequential(nnkit.Linear(2, 16, rng=0), nnkit.ReLU(), nnkit.Linear(16, 4, rng=1))
+    check = train.check_initial_loss(model, nnkit.CrossEntropyLoss(), (X, y))
+    assert check.expected == pytest.approx(math.log(4)) and check.ok
+    model[2].weight.data *= 30  # confident from the start: the loss is far above ln C
+    bad = train.check_initial_loss(model, nnkit.CrossEntropyLoss(), (X, y))
+    assert not bad and bad.loss > 2 * math.log(4)
+    binary = nnkit.Sequential(nnkit.Linear(2, 1, rng=0))
+    assert train.check_initial_loss(
+        binary, nnkit.BCEWithLogitsLoss(), (X, (y > 1).astype(float)[:, None])
+    ).expected == (pytest.approx(math.log(2)))
+    with pytest.raises(TypeError, match="expected a classification loss .*, got MSELoss"):
+        train.check_initial_loss(model, nnkit.MSELoss(), (X, y))
