@@ -169,6 +169,10 @@ PRETRAINED: dict[str, dict[str, str]] = {
         "npz": "ddbe8c18a8deca70430e4da25c6b1b22f46704159834bf83fadda52cab0adb5a",
         "json": "ac335e81a8d9948db872647db5f2da277cc150745025c6942b1f749d2cd5bd1b",
     },
+    "shakespeare": {
+        "npz": "f9517c69dadfd6fb1f717dc42f903a9c43a7cb6553336772cb95fe117aa4efee",
+        "json": "bc8ee6099afb0f8f18e6b6b0b3f0a50c082fdd07752c12f3a5aa5b1c71d6f2ce",
+    },
 }
 
 

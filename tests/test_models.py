@@ -134,6 +134,19 @@ def test_the_shipped_names_model_gives_the_losses_its_training_run_logged():
     assert min(h["val_loss"] for h in log["history"]) == pytest.approx(log["val_loss"], abs=2e-3)  # float16
 
 
+def test_the_shipped_shakespeare_model_gives_the_validation_loss_its_run_logged():
+    from nnkit.models import language_model_loss, load_pretrained
+
+    model, log = load_pretrained("shakespeare")
+    _, validation = nnkit.data.load_shakespeare()
+    ids = np.array([log["vocab"].index(ch) for ch in validation])
+    t = log["config"]["block_size"]
+    chunks = (len(ids) - 1) // t
+    X, Y = ids[: chunks * t].reshape(chunks, t), ids[1 : chunks * t + 1].reshape(chunks, t)
+    assert language_model_loss(model, X, Y) == pytest.approx(log["val_loss"], abs=1e-5)
+    assert log["val_loss"] < 2.2  # far below the bigram's 2.48
+
+
 def test_load_pretrained_refuses_an_unknown_task_and_a_changed_file(monkeypatch):
     from nnkit import models
 
