@@ -125,7 +125,8 @@ def _backward_tracked(backward: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class RemovableHandle:
-    """What :meth:`Module.register_forward_hook` returns: ``remove()`` unregisters the hook (twice is harmless)."""
+    """What :meth:`~nnkit.Module.register_forward_hook` returns: ``remove()`` unregisters the hook (twice is
+    harmless)."""
 
     _next_id = 0
 
