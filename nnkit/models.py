@@ -53,7 +53,8 @@ class CharTransformer(Module):
 
     - ``tok_emb`` (:class:`~nnkit.Embedding`) gives each token a vector of ``d_model`` numbers, and the
       position is added: a learned ``pos_emb`` (an Embedding of ``block_size`` rows) with
-      ``positions="learned"``, or the fixed :func:`sinusoidal_positions` with ``"sinusoidal"``;
+      ``positions="learned"``, or the fixed :func:`sinusoidal_positions` with ``"sinusoidal"``, or none
+      with ``"none"`` (the model then learns order only through the causal mask);
     - ``encoder``, a :class:`~nnkit.TransformerEncoder` of ``num_layers`` causal
       :class:`~nnkit.TransformerEncoderLayer` blocks (``batch_first=True``), ending with a LayerNorm when
       ``norm_first`` (pre-norm blocks leave the residual stream un-normalized);
@@ -92,8 +93,8 @@ class CharTransformer(Module):
         where = "CharTransformer"
         self.vocab_size = check_int(vocab_size, "vocab_size", where, minimum=1)
         self.block_size = check_int(block_size, "block_size", where, minimum=1)
-        if positions not in ("learned", "sinusoidal"):
-            raise ValueError(f"{where} expected positions 'learned' or 'sinusoidal', got {positions!r}")
+        if positions not in ("learned", "sinusoidal", "none"):
+            raise ValueError(f"{where} expected positions 'learned', 'sinusoidal' or 'none', got {positions!r}")
         self.positions = positions
         gen = as_rng(rng)
         self.tok_emb = Embedding(vocab_size, d_model, rng=gen, dtype=dtype)
@@ -119,7 +120,10 @@ class CharTransformer(Module):
             )
         t = idx.shape[1]
         x = self.tok_emb(idx)
-        x = x + (self.pos_emb(np.arange(t)) if self.pos_emb is not None else self._codes[:t])
+        if self.pos_emb is not None:
+            x = x + self.pos_emb(np.arange(t))
+        elif self._codes is not None:
+            x = x + self._codes[:t]
         self.save_for_backward(None)
         return self.head(self.encoder(x, is_causal=True))
 

@@ -112,7 +112,7 @@ def test_errors_name_the_model_and_what_it_expected():
         model(np.zeros((2, 9), dtype=np.int64))
     with pytest.raises(ValueError, match=r"got shape \(2, 3\) and dtype float64"):
         model(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="positions 'learned' or 'sinusoidal', got 'rotary'"):
+    with pytest.raises(ValueError, match="positions 'learned', 'sinusoidal' or 'none', got 'rotary'"):
         small(positions="rotary")
 
 
@@ -155,3 +155,17 @@ def test_load_pretrained_refuses_an_unknown_task_and_a_changed_file(monkeypatch)
     monkeypatch.setitem(models.PRETRAINED, "names", {**models.PRETRAINED["names"], "npz": "0" * 64})
     with pytest.raises(RuntimeError, match="names_transformer.npz is corrupted or was changed"):
         models.load_pretrained("names")
+
+
+def test_without_positions_the_model_is_the_sinusoidal_one_minus_the_codes():
+    idx = tokens()
+    blind, sinus = small(positions="none"), small(positions="sinusoidal")
+    assert blind.num_parameters() == sinus.num_parameters() == small().num_parameters() - BLOCK * D
+    sinus._codes[:] = 0
+    np.testing.assert_array_equal(blind(idx), sinus(idx))  # the same draws from rng, and no codes added
+    # order reaches the model only through the causal mask: the first block's last position sees a set
+    a, b = np.array([[0, 1, 2, 3]]), np.array([[0, 2, 1, 3]])
+    one_block = CharTransformer(V, BLOCK, d_model=D, nhead=4, num_layers=1, dim_feedforward=32, positions="none",
+                                rng=0, dtype=np.float64)  # fmt: skip
+    np.testing.assert_allclose(one_block(a)[0, -1], one_block(b)[0, -1], rtol=1e-12)
+    assert not np.allclose(blind(a)[0, -1], blind(b)[0, -1])  # two blocks recover some order

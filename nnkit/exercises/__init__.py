@@ -35,14 +35,14 @@ False
 
 from __future__ import annotations
 
-from . import ch01, ch02, ch03, ch04, ch06, ch08, ch09, ch10, ch11, ch12, ch13, ch14, first_run
+from . import ch01, ch02, ch03, ch04, ch06, ch08, ch09, ch10, ch11, ch12, ch13, ch14, ch15, first_run
 from ._compare import Case as Case  # re-exported: the tables and the runner, for tests and new checkers
 from ._compare import CheckerBug, Exercise, Verdict
 from ._compare import run as run
 
 __all__ = ["CheckerBug", "Verdict", "check"]
 
-CHAPTERS = (first_run, ch01, ch02, ch03, ch04, ch06, ch08, ch09, ch10, ch11, ch12, ch13, ch14)
+CHAPTERS = (first_run, ch01, ch02, ch03, ch04, ch06, ch08, ch09, ch10, ch11, ch12, ch13, ch14, ch15)
 
 EXERCISES: dict[str, Exercise] = {ex.name: ex for chapter in CHAPTERS for ex in chapter.EXERCISES}
 
@@ -61,6 +61,7 @@ class Checks(
     ch12.Checks,
     ch13.Checks,
     ch14.Checks,
+    ch15.Checks,
 ):
     """The exercise checkers, one method per exercise: ``check.sigmoid(my_sigmoid)``."""
 
