@@ -61,9 +61,9 @@ class LayerStats(Callback):
     ``layers`` restricts the watched layers to those names (all leaf modules by default). After training,
     ``steps`` lists the recorded steps (counting from 1, as :func:`~nnkit.train.fit` does) and
     ``records[name][key]`` the values, one per recorded step. It can be left on: a recorded step costs one
-    pass over each watched activation and a few over the parameters, so with the default ``every=10`` a
-    training step of a small MLP takes about 3 % longer, and with ``every=1`` about 25 % (``make bench``
-    measures it: ``benchmarks/bench_mlp.py``).
+    pass over each watched activation and a few over the parameters, so with the default ``every=10`` an
+    epoch of a small MLP (1.7–2.3 ms steps) takes 3–9 % longer, and with ``every=1`` 25–40 % (``make
+    bench`` measures it: ``benchmarks/bench_mlp.py``); a larger model pays a smaller share.
     """
 
     def __init__(self, every: int = 10, layers: Sequence[str] | None = None) -> None:
