@@ -35,14 +35,14 @@ False
 
 from __future__ import annotations
 
-from . import ch01, ch02, ch03, ch04, ch06, ch08, ch09, ch10, ch11, ch12, ch13, ch14, ch15, first_run
+from . import ch01, ch02, ch03, ch04, ch06, ch08, ch09, ch10, ch11, ch12, ch13, ch14, ch15, first_run, lab_debugging
 from ._compare import Case as Case  # re-exported: the tables and the runner, for tests and new checkers
 from ._compare import CheckerBug, Exercise, Verdict
 from ._compare import run as run
 
 __all__ = ["CheckerBug", "Verdict", "check"]
 
-CHAPTERS = (first_run, ch01, ch02, ch03, ch04, ch06, ch08, ch09, ch10, ch11, ch12, ch13, ch14, ch15)
+CHAPTERS = (first_run, ch01, ch02, ch03, ch04, ch06, ch08, ch09, lab_debugging, ch10, ch11, ch12, ch13, ch14, ch15)
 
 EXERCISES: dict[str, Exercise] = {ex.name: ex for chapter in CHAPTERS for ex in chapter.EXERCISES}
 
@@ -56,6 +56,7 @@ class Checks(
     ch06.Checks,
     ch08.Checks,
     ch09.Checks,
+    lab_debugging.Checks,
     ch10.Checks,
     ch11.Checks,
     ch12.Checks,

@@ -88,9 +88,14 @@ _garbage = st.one_of(
 _garbage = st.one_of(_garbage, st.lists(_garbage, max_size=4).map(tuple))
 
 
+# The exercises checked against a table of cases. (The lab's fix checkers run the reader's code instead;
+# tests/exercises/test_lab_debugging.py checks that a wrong answer to them is a verdict too.)
+TABLE_DRIVEN = sorted(name for name, ex in EXERCISES.items() if ex.cases(np.random.default_rng(0)))
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    name=st.sampled_from(sorted(EXERCISES)),
+    name=st.sampled_from(TABLE_DRIVEN),
     answer=_garbage,
     error=st.sampled_from([None, ValueError, TypeError, IndexError, ZeroDivisionError, AttributeError]),
 )
