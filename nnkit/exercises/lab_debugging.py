@@ -5,7 +5,7 @@ letter among the candidate causes that :func:`candidates` lists, and explains, f
 the symptoms rule that cause out. The fix checkers (``lab_train_step``, ``lab_model``,
 ``lab_standardize``, ``lab_optimizer``, ``lab_shuffle``, ``lab_accuracy``, ``lab_linear``) RUN the
 reader's corrected code and check that the bug's fingerprint is gone: the parameters follow correct
-steps, the initial loss is near ln C and one batch can be memorized, a gradient check passes, and so on.
+steps, the initial loss is near log C and one batch can be memorized, a gradient check passes, and so on.
 Like every checker, they never raise on a wrong answer; they raise :class:`CheckerBug` when nnkit's own
 reference fix fails the same test (our bug, not the reader's).
 """
@@ -67,12 +67,16 @@ DIAGNOSES: dict[int, Diagnosis] = {
         {
             "A": (
                 _LR_HIGH,
-                "the first steps go well with the same learning rate, and the gradient norm grows "
-                "steadily, step after step, long before the loss blows up: a step size that is too large "
-                "overshoots from the first steps on",
+                "the healthy run uses the same learning rate; and although a learning rate that is too "
+                "high can also let the loss fall for a few steps, its gradient norm does not grow steadily "
+                "at every step, tens of times larger after 20 steps, like the sum of all the gradients so far",
             ),
             "B": (_ZERO, ""),
-            "C": (_RAW, "the inputs are standardized (mean 0, std 1 per pixel), and the initial loss is ln C"),
+            "C": (
+                _RAW,
+                "unscaled inputs give large updates from the first step on (bug 3); they do not make the "
+                "gradient norm grow steadily, step after step",
+            ),
             "D": (_DEAD, "a dead network's gradient norm collapses towards 0, and this one grows"),
         },
         "B",
@@ -80,40 +84,55 @@ DIAGNOSES: dict[int, Diagnosis] = {
         "to the sum of all the earlier ones",
     ),
     2: Diagnosis(
-        "the loss starts at ln C but cannot go below about 1.46",
+        "the loss starts at log C, and one batch cannot be memorized: its loss stops near 1.5",
         {
             "A": (
                 _LR_LOW,
                 "when one batch is overfitted, the loss moves quickly at first and then stops at "
                 "a fixed floor; a small learning rate gives a slow, steady decrease with no floor",
             ),
-            "B": (_DEAD, "the statistics show live ReLU units and a healthy gradient norm at the start"),
+            "B": (_DEAD, "the dead fraction of the hidden ReLU units stays near 0 in the statistics"),
             "C": (_SOFTMAX, ""),
             "D": (
                 _LABELS,
-                "one batch of 32 correctly labelled examples cannot be memorized either, and the "
-                "labels of a single batch cannot be mismatched by shuffling",
+                "labels that do not match their inputs can still be memorized one batch at a time (bug 6 "
+                "memorizes such a batch in a few dozen steps); this batch cannot be memorized at all",
             ),
         },
         "C",
-        "the logits the loss sees are probabilities in [0, 1], so the best loss is ln(1 + (C − 1)/e) ≈ 1.46 "
-        "for C = 10, exactly the floor of the overfitting run",
+        "the logits the loss sees are probabilities in [0, 1], so the best loss is log(1 + (C − 1)/e) ≈ 1.46 "
+        "for C = 10, close to the floor of the overfitting run; the softmax also shrinks the gradient "
+        "that reaches the layers (their gradient norm starts about 10 times below the healthy run's)",
     ),
     3: Diagnosis(
-        "training is erratic and the validation accuracy swings",
+        "the run trains, but with large updates and a validation accuracy below every healthy seed's",
         {
             "A": (_RAW, ""),
             "B": (
                 _LEAK,
-                "leakage makes the validation score a little too good, not erratic; and here "
-                "nothing was standardized at all",
+                "leakage makes the validation score a little too good, never worse; and it leaves the "
+                "inputs standardized, so it cannot make the first layer's outputs several times larger at step 1",
             ),
-            "C": (_ZERO, "the training step is nnkit's fit, which zeroes the gradients itself"),
-            "D": (_DROPOUT, "the model has no dropout layer"),
+            "C": (
+                _ZERO,
+                "gradients that are not zeroed make the steps grow step after step (bug 1); here the "
+                "update ratio peaks within the first ten or so steps and then falls, and the loss falls too",
+            ),
+            "D": (
+                _DROPOUT,
+                "dropout makes training noisy, but it cannot make the first layer's outputs several times "
+                "larger than the healthy run's at step 1, before any update",
+            ),
+            "E": (
+                _LR_HIGH,
+                "a learning rate acts only through the updates, yet the first layer's output std is already "
+                "several times the healthy run's at step 1, before any update: the inputs are too large",
+            ),
         },
         "A",
-        "the pixels range over 0 to 16: the first layer's update ratio is several times the standardized "
-        "run's, and the same learning rate that is fine for standardized inputs overshoots",
+        "the first layer's output std at step 1, before any update, is several times the healthy run's: "
+        "the pixels range over 0 to 16, so the update ratio is large too and the learning rate that is "
+        "fine for standardized inputs takes steps that are too large",
     ),
     4: Diagnosis(
         "the loss jumps up in the first steps and stays at chance",
@@ -126,12 +145,18 @@ DIAGNOSES: dict[int, Diagnosis] = {
             ),
             "C": (
                 _LABELS,
-                "with shuffled labels the loss would sit near ln C from the start, not jump far "
+                "with shuffled labels the loss would sit near log C from the start, not jump far "
                 "above it in the first steps",
             ),
             "D": (
                 _SOFTMAX,
-                "a Softmax in front of the loss keeps the loss between its floor and ln C; it never jumps above ln C",
+                "with a Softmax in front of the loss, the loss can never exceed log(C − 1 + e) ≈ 2.46; "
+                "here it jumps far above that",
+            ),
+            "E": (
+                _DEAD,
+                "the dead fraction starts near 0 and rises only after the loss has jumped in the first "
+                "steps: the units die from the huge updates, not from the initialization",
             ),
         },
         "A",
@@ -139,7 +164,7 @@ DIAGNOSES: dict[int, Diagnosis] = {
         "adjusted), and then the ReLU units die",
     ),
     5: Diagnosis(
-        "the loss stays at ln C from the first step to the last",
+        "the loss stays at log C from the first step to the last",
         {
             "A": (
                 _LR_LOW,
@@ -152,19 +177,32 @@ DIAGNOSES: dict[int, Diagnosis] = {
                 "shuffled labels still leave gradients flowing and let one batch be memorized; here "
                 "no gradient reaches the first layer at all",
             ),
-            "D": (_RAW, "the inputs are standardized, and unscaled inputs make the training erratic, not flat"),
+            "D": (
+                _RAW,
+                "unscaled inputs give large outputs and large updates (bug 3); here the layers "
+                "below the last one do not move at all, their gradient is exactly 0",
+            ),
         },
         "B",
-        "the dead fraction of the hidden ReLU units is (almost) 1 from the first step: the network outputs "
-        "the same logits for every input, so its loss is ln C and its gradient 0",
+        "the dead fraction of the last hidden ReLU layer is 1 from the first step: the network outputs "
+        "the same logits for every input, so its loss is log C and its gradient 0",
     ),
     6: Diagnosis(
-        "the training loss stays near ln C, but one batch can be memorized",
+        "the training loss stays near log C, but one batch can be memorized",
         {
             "A": (_LABELS, ""),
             "B": (_DEAD, "most ReLU units are alive (a dead fraction far below 1) and the gradients flow"),
-            "C": (_LR_LOW, "the same model with the same learning rate memorizes one batch in a few steps"),
-            "D": (_SOFTMAX, "the model outputs logits and memorizes a batch down to a loss near 0"),
+            "C": (
+                _LR_LOW,
+                "the first layer's update-to-weight ratio is of the same order as the healthy run's: the "
+                "weights move about as much as in a run that learns; a learning rate 100 times too low "
+                "leaves the loss as stuck, but with a ratio about 100 times smaller",
+            ),
+            "D": (
+                _SOFTMAX,
+                "a Softmax stops the overfitting of one batch at a floor near 1.5 (bug 2); this network "
+                "memorizes its batch down to a loss below 0.01",
+            ),
         },
         "A",
         "the network can learn (it memorizes one batch), the statistics are healthy, and yet the training "
@@ -174,9 +212,9 @@ DIAGNOSES: dict[int, Diagnosis] = {
         "the validation accuracy changes from one evaluation to the next",
         {
             "A": (_LEAK, "leakage would change the score once, not from one call to the next on the same model"),
-            "B": (_LR_HIGH, "the model is not being trained between the evaluations: its weights are fixed"),
+            "B": (_LR_HIGH, "the three evaluations follow each other with no training step between them"),
             "C": (_DROPOUT, ""),
-            "D": (_LABELS, "the training accuracy is high: the labels match the inputs"),
+            "D": (_LABELS, "fit's validation accuracy for this model is high: the labels match the inputs"),
         },
         "C",
         "two evaluations of the same weights on the same images disagree: only a random layer, dropout left "
@@ -191,7 +229,11 @@ DIAGNOSES: dict[int, Diagnosis] = {
                 "with finite differences, whatever the training does",
             ),
             "B": (_TRANSPOSED, ""),
-            "C": (_ZERO, "the training step is nnkit's fit, which zeroes the gradients itself"),
+            "C": (
+                _ZERO,
+                "gradients that are not zeroed make the gradient norm grow step after step (bug 1), and here "
+                "it does not; nor can they make the gradient check of a single layer fail",
+            ),
             "D": (_DEAD, "the dead fraction of the ReLU units is far below 1"),
         },
         "B",
@@ -399,7 +441,7 @@ def _model_problem(fn: Callable[..., Any]) -> tuple[str, str] | None:
         return (
             "the model outputs probabilities (every row sums to 1)",
             "remove the Softmax: CrossEntropyLoss applies log-softmax to the logits itself, and a softmax "
-            "before it squeezes the logits into [0, 1], so the loss cannot go below ln(1 + 9/e) ≈ 1.46",
+            "before it squeezes the logits into [0, 1], so the loss cannot go below log(1 + 9/e) ≈ 1.46",
         )
     dead = _dead_fractions(model, X)
     worst = max(dead, key=dead.__getitem__, default=None)
@@ -414,7 +456,7 @@ def _model_problem(fn: Callable[..., Any]) -> tuple[str, str] | None:
         init = check_initial_loss(model, CrossEntropyLoss(), (X, y))
     if not init.ok:
         return (
-            f"the loss at initialization is {init.loss:.3g}, far from ln 10 = {init.expected:.3f}",
+            f"the loss at initialization is {init.loss:.3g}, far from log 10 = {init.expected:.3f}",
             "an untrained classifier should guess uniformly: keep the initialization small",
         )
     trial = copy.deepcopy(model)
@@ -449,7 +491,7 @@ def _check_model(fn: Any, reference: Callable[..., Any] = _model_reference) -> V
     if found is not None:
         return _fail(name, *found)
     return _verdict(
-        name, True, f"✓ {name}: logits out, no dead ReLU layer, initial loss ≈ ln 10, and it memorizes one batch"
+        name, True, f"✓ {name}: logits out, no dead ReLU layer, initial loss ≈ log 10, and it memorizes one batch"
     )
 
 
@@ -469,7 +511,15 @@ def _standardize_variants(X_train: np.ndarray, X_val: np.ndarray) -> dict[str, t
         "leak": (both.transform(X_train), both.transform(X_val)),
         "own": (_standardize_reference(X_train, X_val)[0], own.transform(X_val)),
         "raw": (X_train, X_val),
+        "ddof": _standardize_ddof1(X_train, X_val),
     }
+
+
+def _standardize_ddof1(X_train: np.ndarray, X_val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training set's mean and its sample std (ddof=1), a constant feature mapped to 0."""
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0, ddof=1)
+    std = np.where(std > 0, std, 1.0)
+    return (X_train - mean) / std, (X_val - mean) / std
 
 
 _STANDARDIZE_MISTAKES = {
@@ -478,6 +528,8 @@ _STANDARDIZE_MISTAKES = {
     "own": "X_val was standardized with its own mean and std: use the training set's numbers for both sets, as a "
     "deployed model would have to",
     "raw": "nothing was standardized: subtract the training mean and divide by the training std, per feature",
+    "ddof": "the std was computed with ddof=1 (the sample std); Standardizer and np.std divide by N (ddof=0): "
+    "use X_train.std(axis=0) as it is",
 }
 
 
@@ -842,7 +894,7 @@ class Checks:
 
     def lab_model(self, fn: Callable[..., Any]) -> Verdict:
         """Build ``fn(rng)`` (a digits classifier, 64 inputs, 10 logits) and check the fingerprints of bugs 2 and 5:
-        no softmax at the end, no dead ReLU layer, initial loss ≈ ln 10, one batch memorized."""
+        no softmax at the end, no dead ReLU layer, initial loss ≈ log 10, one batch memorized."""
         return _check_model(fn)
 
     def lab_standardize(self, fn: Callable[..., Any]) -> Verdict:
