@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
-from ._config import DTypeLike, RngLike, as_float_dtype, as_rng, check_int
+from ._config import DTypeLike, RngLike, as_float_dtype, as_rng, check_int, check_real
 from .embedding import Embedding
 from .layers import Linear
 from .module import Module
@@ -126,6 +126,79 @@ class CharTransformer(Module):
             x = x + self._codes[:t]
         self.save_for_backward(None)
         return self.head(self.encoder(x, is_causal=True))
+
+    def generate(
+        self,
+        idx: np.ndarray,
+        max_new_tokens: int,
+        *,
+        temperature: float = 1.0,
+        rng: RngLike = None,
+        stop_token: int | None = None,
+    ) -> np.ndarray:
+        """Extend each row of ``idx`` (N, T0) by up to ``max_new_tokens`` sampled tokens; return (N, T0 + added).
+
+        Each step reads at most the last ``block_size`` tokens, divides the last position's logits by
+        ``temperature`` (below 1 sharper, above 1 flatter), and draws one token per row from the softmax with
+        ``rng`` (one uniform number per row: the token where the cumulative probability first exceeds it).
+        A row that has drawn ``stop_token`` gets ``stop_token`` from then on, and sampling ends early once every
+        row has stopped. Runs in evaluation mode and restores the mode.
+
+        >>> import numpy as np
+        >>> model = CharTransformer(5, block_size=4, d_model=8, nhead=2, num_layers=1, dim_feedforward=8, rng=0)
+        >>> model.generate(np.zeros((2, 1), dtype=np.int64), 6, rng=0).shape  # reads only the last 4 tokens
+        (2, 7)
+        """
+        max_new_tokens = check_int(max_new_tokens, "max_new_tokens", "CharTransformer.generate", minimum=0)
+        temperature = check_real(temperature, "temperature", "CharTransformer.generate", 0.0, low_open=True)
+        gen = as_rng(rng)
+        idx = np.asarray(idx, dtype=np.int64)
+        done = np.zeros(len(idx), dtype=bool)
+        was_training = self.training
+        self.eval()
+        try:
+            for _ in range(max_new_tokens):
+                logits = self(idx[:, -self.block_size :])[:, -1].astype(np.float64) / temperature
+                p = F.softmax(logits, dim=1)
+                nxt = (p.cumsum(axis=1) > gen.random((len(idx), 1))).argmax(axis=1)
+                if stop_token is not None:
+                    nxt[done] = stop_token
+                    done |= nxt == stop_token
+                idx = np.concatenate([idx, nxt[:, None]], axis=1)
+                if stop_token is not None and done.all():
+                    break
+        finally:
+            self.train(was_training)
+        return idx
+
+    def attention_weights(self, idx: np.ndarray) -> np.ndarray:
+        """The attention weights of every block and head on tokens ``idx`` (N, T), in evaluation mode:
+        ``(num_layers, N, nhead, T, T)``, row ``i`` of a map the weights of query ``i`` over keys ``0..i``.
+
+        They are the weights the forward pass uses (read from each block's ``self_attn`` as it runs), so
+        they need no second copy of the model's computation.
+
+        >>> import numpy as np
+        >>> model = CharTransformer(5, block_size=4, d_model=8, nhead=2, num_layers=3, dim_feedforward=8, rng=0)
+        >>> w = model.attention_weights(np.zeros((1, 4), dtype=np.int64))
+        >>> w.shape, bool(np.allclose(w.sum(-1), 1)), float(w[0, 0, 0, 0, 1])  # causal: no weight on the future
+        ((3, 1, 2, 4, 4), True, 0.0)
+        """
+        maps: list[np.ndarray] = []
+
+        def keep(module: Module, args: tuple, out: object) -> None:
+            maps.append(module.saved_tensors[6].copy())  # the softmax weights (N, H, T, T), before any dropout
+
+        handles = [layer.self_attn.register_forward_hook(keep) for layer in self.encoder.layers]
+        was_training = self.training
+        self.eval()
+        try:
+            self(idx)
+        finally:
+            self.train(was_training)
+            for handle in handles:
+                handle.remove()
+        return np.stack(maps)
 
     def backward(self, grad_output: np.ndarray, *, input_grad: bool = True) -> None:
         _ = self.saved_tensors  # forward ran (and backward was not called twice)

@@ -169,3 +169,45 @@ def test_without_positions_the_model_is_the_sinusoidal_one_minus_the_codes():
                                 rng=0, dtype=np.float64)  # fmt: skip
     np.testing.assert_allclose(one_block(a)[0, -1], one_block(b)[0, -1], rtol=1e-12)
     assert not np.allclose(blind(a)[0, -1], blind(b)[0, -1])  # two blocks recover some order
+
+
+# --- generate and attention_weights ---------------------------------------------------------------
+
+
+def test_generate_samples_from_the_softmax_reads_the_last_block_and_stops():
+    model = small(dtype=None)
+    start = np.zeros((3, 1), dtype=np.int64)
+    a = model.generate(start, 12, rng=0)
+    assert a.shape == (3, 13) and a.dtype == np.int64 and (a[:, 0] == 0).all() and a.max() < V
+    np.testing.assert_array_equal(a, model.generate(start, 12, rng=0))  # seeded
+    # a tiny temperature is the argmax, step by step, over the last block_size tokens
+    greedy = model.generate(start, 10, temperature=1e-6, rng=1)
+    for t in range(1, greedy.shape[1]):
+        context = greedy[:, max(0, t - BLOCK) : t]
+        np.testing.assert_array_equal(greedy[:, t], model(context)[:, -1].argmax(axis=1))
+    # the first draw follows the softmax: many rows, the frequencies approach the probabilities
+    many = model.generate(np.zeros((4000, 1), dtype=np.int64), 1, rng=2)[:, 1]
+    p = nnkit.functional.softmax(model(np.zeros((1, 1), dtype=np.int64))[0, -1].astype(np.float64))
+    np.testing.assert_allclose(np.bincount(many, minlength=V) / 4000, p, atol=0.03)
+    stopped = model.generate(start, 12, rng=0, stop_token=int(a[0, 1]))
+    row = stopped[0]
+    assert (row[1:] == row[1]).all()  # row 0 drew the stop token first, then keeps it
+    assert model.training  # the mode is restored
+    with pytest.raises(ValueError, match="temperature to be a finite real number > 0, got 0.0"):
+        model.generate(start, 1, temperature=0.0)
+
+
+def test_attention_weights_are_the_ones_each_block_uses():
+    model = small()
+    idx = tokens(n=2, t=5)
+    w = model.attention_weights(idx)
+    assert w.shape == (2, 2, 4, 5, 5)
+    np.testing.assert_allclose(w.sum(-1), 1, rtol=1e-12)
+    assert not np.triu(w, 1).any()  # causal
+    x = model.tok_emb(idx) + model.pos_emb(np.arange(5))  # block by block, by hand
+    for layer, maps in zip(model.encoder.layers, w):
+        h = layer.norm1(x)
+        _, expected = layer.self_attn(h, h, h, is_causal=True, average_attn_weights=False)
+        np.testing.assert_allclose(maps, expected, rtol=1e-12)
+        x = layer(x, is_causal=True)
+    assert not any(layer.self_attn.__dict__.get("_forward_hooks") for layer in model.encoder.layers)

@@ -271,6 +271,28 @@ def _fail(name: str, problem: str, hint: str) -> Verdict:
     return _verdict(name, False, f"✗ {name}: {problem}. Hint: {hint.rstrip('.')}.")
 
 
+def _not_callable(name: str, fn: Any, kind: str, example: str) -> Verdict | None:
+    """The verdict for an answer that is not a function (or class) at all, else None."""
+    if callable(fn):
+        return None
+    return _fail(
+        name, f"expected a {kind}, got {type(fn).__name__}", f"pass the {kind} itself: check.{name}({example})"
+    )
+
+
+def _problem_check(
+    name: str, fn: Any, reference: Any, problem: Callable[[Any], tuple[str, str] | None], what: str, passed: str
+) -> Verdict:
+    """A checker whose test is ``problem(answer) -> (what is wrong, hint) | None``: the reference must pass it
+    (else CheckerBug), then the reader's answer is judged."""
+    if problem(reference) is not None:
+        raise CheckerBug(f"checker bug in check.{name} (not your fault): the reference {what}")
+    found = problem(fn)
+    if found is not None:
+        return _fail(name, *found)
+    return _verdict(name, True, f"✓ {name}: {passed}")
+
+
 def _quietly(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
     """Call the reader's ``fn``: ``(answer, None)``, or ``(None, "raised ...")``; warnings are silenced."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -351,10 +373,8 @@ def _run_steps(step: Callable[..., Any], steps: int = 3) -> tuple[Module, list[A
 
 def _check_train_step(fn: Any, reference: Callable[..., Any] = _train_step_reference) -> Verdict:
     name = "lab_train_step"
-    if not callable(fn):
-        return _fail(
-            name, f"expected a function, got {type(fn).__name__}", f"pass the function itself: check.{name}(train_step)"
-        )
+    if (wrong := _not_callable(name, fn, "function", "train_step")) is not None:
+        return wrong
     want, want_losses, problem = _run_steps(reference)
     noz, _, _ = _run_steps(lambda *a: _train_step_variant(*a, mistake="no zero_grad"))
     if problem is not None or _params_close(want, noz) or not _params_close(want, _run_steps(reference)[0]):
@@ -479,19 +499,15 @@ def _model_problem(fn: Callable[..., Any]) -> tuple[str, str] | None:
 
 def _check_model(fn: Any, reference: Callable[..., Any] = _model_reference) -> Verdict:
     name = "lab_model"
-    if not callable(fn):
-        return _fail(
-            name,
-            f"expected a function, got {type(fn).__name__}",
-            f"pass the function itself: check.{name}(build_model)",
-        )
-    if _model_problem(reference) is not None:
-        raise CheckerBug(f"checker bug in check.{name} (not your fault): the reference model fails its own test")
-    found = _model_problem(fn)
-    if found is not None:
-        return _fail(name, *found)
-    return _verdict(
-        name, True, f"✓ {name}: logits out, no dead ReLU layer, initial loss ≈ log 10, and it memorizes one batch"
+    if (wrong := _not_callable(name, fn, "function", "build_model")) is not None:
+        return wrong
+    return _problem_check(
+        name,
+        fn,
+        reference,
+        _model_problem,
+        "model fails its own test",
+        "logits out, no dead ReLU layer, initial loss ≈ log 10, and it memorizes one batch",
     )
 
 
@@ -596,12 +612,8 @@ def _optimizer_run(fn: Callable[..., Any]) -> tuple[Any, str | None]:
 
 def _check_optimizer(fn: Any, reference: Callable[..., Any] = _optimizer_reference) -> Verdict:
     name = "lab_optimizer"
-    if not callable(fn):
-        return _fail(
-            name,
-            f"expected a function, got {type(fn).__name__}",
-            f"pass the function itself: check.{name}(make_optimizer)",
-        )
+    if (wrong := _not_callable(name, fn, "function", "make_optimizer")) is not None:
+        return wrong
     want, problem = _optimizer_run(reference)
     if problem is not None or want.diverged or want.history["loss"][-1] > 0.1:
         raise CheckerBug(f"checker bug in check.{name} (not your fault): the reference optimizer does not train")
@@ -673,16 +685,16 @@ def _shuffle_problem(fn: Callable[..., Any]) -> tuple[str, str] | None:
 
 def _check_shuffle(fn: Any, reference: Callable[..., Any] = _shuffle_reference) -> Verdict:
     name = "lab_shuffle"
-    if not callable(fn):
-        return _fail(
-            name, f"expected a function, got {type(fn).__name__}", f"pass the function itself: check.{name}(shuffle)"
-        )
-    if _shuffle_problem(reference) is not None:
-        raise CheckerBug(f"checker bug in check.{name} (not your fault): the reference shuffle fails its own test")
-    found = _shuffle_problem(fn)
-    if found is not None:
-        return _fail(name, *found)
-    return _verdict(name, True, f"✓ {name}: 40 examples reordered, every input with its own label")
+    if (wrong := _not_callable(name, fn, "function", "shuffle")) is not None:
+        return wrong
+    return _problem_check(
+        name,
+        fn,
+        reference,
+        _shuffle_problem,
+        "shuffle fails its own test",
+        "40 examples reordered, every input with its own label",
+    )
 
 
 # ---------------------------------------------------------------- bug 7: evaluation
@@ -718,12 +730,8 @@ def _trained_dropout_model() -> Module:
 
 def _check_accuracy(fn: Any, reference: Callable[..., Any] = _accuracy_reference) -> Verdict:
     name = "lab_accuracy"
-    if not callable(fn):
-        return _fail(
-            name,
-            f"expected a function, got {type(fn).__name__}",
-            f"pass the function itself: check.{name}(evaluate_accuracy)",
-        )
+    if (wrong := _not_callable(name, fn, "function", "evaluate_accuracy")) is not None:
+        return wrong
     X, y = _digits()
     model = copy.deepcopy(_trained_dropout_model())
     model.eval()
@@ -822,16 +830,16 @@ def _linear_problem(cls: Any) -> tuple[str, str] | None:
 
 def _check_linear(cls: Any, reference: Any = _ReferenceLinear) -> Verdict:
     name = "lab_linear"
-    if not callable(cls):
-        return _fail(
-            name, f"expected a class, got {type(cls).__name__}", f"pass the class itself: check.{name}(MyLinear)"
-        )
-    if _linear_problem(reference) is not None:
-        raise CheckerBug(f"checker bug in check.{name} (not your fault): the reference layer fails its gradient check")
-    found = _linear_problem(cls)
-    if found is not None:
-        return _fail(name, *found)
-    return _verdict(name, True, f"✓ {name}: the gradient check passes for a square (4×4) and a 3×5 weight")
+    if (wrong := _not_callable(name, cls, "class", "MyLinear")) is not None:
+        return wrong
+    return _problem_check(
+        name,
+        cls,
+        reference,
+        _linear_problem,
+        "layer fails its gradient check",
+        "the gradient check passes for a square (4×4) and a 3×5 weight",
+    )
 
 
 # ---------------------------------------------------------------- the tables and the checkers
